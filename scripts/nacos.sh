@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# Provisions and runs a real Nacos 2.x server from Maven Central artifacts (no Docker, no zip).
+#
+#   scripts/nacos.sh install            resolve the server's classpath into the cache (once)
+#   scripts/nacos.sh start [--auth]     start a standalone server in the background, wait until ready
+#   scripts/nacos.sh stop               stop the server this script started (pid file), wait for exit
+#   scripts/nacos.sh status             say whether it runs, and where
+#   scripts/nacos.sh cluster-start|cluster-stop   a 3-node cluster on NACOS_PORT, +10, +20
+#
+# Environment:
+#   NACOS_PORT           HTTP port (default 8848); gRPC uses NACOS_PORT+1000 and +1001
+#   NACOS_VERSION        server version (default 2.3.2; falls back through NACOS_FALLBACK_VERSIONS)
+#   NACOS_MAVEN_GROUP    Maven groupId of the server modules (default org.jeecgframework.nacos)
+#   NACOS_CACHE_DIR      where jars, data and logs live (default <repo>/.nacos, git-ignored)
+#   NACOS_START_TIMEOUT  seconds to wait for readiness (default 120)
+#   NACOS_JAVA_OPTS      extra JVM options (default heap: -Xms256m -Xmx512m)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PORT=${NACOS_PORT:-8848}
+VERSION=${NACOS_VERSION:-2.3.2}
+FALLBACK_VERSIONS=${NACOS_FALLBACK_VERSIONS:-"2.2.3 2.0.4"}
+MAVEN_GROUP=${NACOS_MAVEN_GROUP:-org.jeecgframework.nacos}
+CACHE=${NACOS_CACHE_DIR:-$ROOT/.nacos}
+TIMEOUT=${NACOS_START_TIMEOUT:-120}
+JAVA_OPTS=${NACOS_JAVA_OPTS:-"-Xms256m -Xmx512m"}
+
+say() { printf '[nacos] %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+need_java() {
+  command -v java >/dev/null 2>&1 || die "java not found: install a JDK 17+ (e.g. apt-get install openjdk-17-jdk-headless)"
+}
+need_maven() {
+  command -v mvn >/dev/null 2>&1 || die "mvn not found: install Apache Maven (e.g. apt-get install maven)"
+}
+
+# The version actually installed (the first that resolved) is recorded in the cache.
+installed_version() { cat "$CACHE/installed-version" 2>/dev/null || true; }
+lib_dir() { echo "$CACHE/server-$1/lib"; }
+
+install_version() {
+  local v=$1 lib
+  lib=$(lib_dir "$v")
+  if [ -f "$lib/.complete" ]; then
+    say "Nacos $v already installed in $lib"
+    return 0
+  fi
+  need_maven
+  say "resolving Nacos $v ($MAVEN_GROUP:nacos-console) from Maven Central into $lib"
+  rm -rf "$lib"
+  mkdir -p "$lib"
+  if mvn -B -q -f "$ROOT/scripts/nacos/pom.xml" \
+      -Dnacos.groupId="$MAVEN_GROUP" -Dnacos.version="$v" \
+      dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$lib" >"$CACHE/install-$v.log" 2>&1; then
+    touch "$lib/.complete"
+    echo "$v" >"$CACHE/installed-version"
+    say "installed Nacos $v ($(ls "$lib" | wc -l) jars)"
+    return 0
+  fi
+  say "Nacos $v did not resolve:"
+  grep -E '^\[ERROR\]' "$CACHE/install-$v.log" | head -3 >&2 || tail -5 "$CACHE/install-$v.log" >&2
+  rm -rf "$lib"
+  return 1
+}
+
+cmd_install() {
+  mkdir -p "$CACHE"
+  local v
+  if [ -n "${NACOS_VERSION:-}" ]; then
+    install_version "$VERSION" || die "Nacos $VERSION could not be resolved (see $CACHE/install-$VERSION.log)"
+    return
+  fi
+  local current
+  current=$(installed_version)
+  if [ -n "$current" ] && [ -f "$(lib_dir "$current")/.complete" ]; then
+    say "Nacos $current already installed"
+    return 0
+  fi
+  for v in $VERSION $FALLBACK_VERSIONS; do
+    install_version "$v" && return 0
+  done
+  die "no Nacos 2.x server version could be resolved from Maven Central"
+}
+
+node_home() { echo "$CACHE/node-$1"; }
+pid_file() { echo "$(node_home "$1")/nacos.pid"; }
+
+# Prints the pid of the server we started on this port, if it still runs and is ours.
+running_pid() {
+  local port=$1 pf pid
+  pf=$(pid_file "$port")
+  [ -f "$pf" ] || return 1
+  pid=$(cat "$pf")
+  # Guard against pid reuse: the process must be the JVM whose nacos.home is ours.
+  if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "-Dnacos.home=$(node_home "$port") "; then
+    echo "$pid"
+    return 0
+  fi
+  rm -f "$pf"
+  return 1
+}
+
+ready() {
+  local code
+  code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$1/nacos/v1/console/health/readiness" || true)
+  [ "$code" = 200 ]
+}
+
+# start_node PORT AUTH MEMBERS: launches one server process in the background.
+start_node() {
+  local port=$1 auth=$2 members=$3 home v lib pid
+  need_java
+  v=$(installed_version)
+  [ -n "$v" ] || cmd_install
+  v=$(installed_version)
+  lib=$(lib_dir "$v")
+  home=$(node_home "$port")
+  if pid=$(running_pid "$port"); then
+    say "already running on port $port (pid $pid)"
+    return 0
+  fi
+  if ready "$port"; then
+    die "something else already answers on port $port; stop it or choose NACOS_PORT"
+  fi
+  mkdir -p "$home/logs" "$home/conf"
+  local -a props=(
+    "-Dnacos.home=$home"
+    "-Dserver.port=$port"
+    "-Dnacos.server.ip=127.0.0.1"
+    "-Dnacos.inetutils.ip-address=127.0.0.1"
+    "-Dnacos.preferHostnameOverIp=false"
+    "-Dnacos.core.auth.enabled=$auth"
+    "-Dnacos.core.auth.system.type=nacos"
+  )
+  if [ -n "$members" ]; then
+    printf '%s\n' $members >"$home/conf/cluster.conf"
+    props+=("-Dnacos.standalone=false" "-Dnacos.member.list=${members// /,}")
+  else
+    props+=("-Dnacos.standalone=true")
+  fi
+  if [ "$auth" = true ]; then
+    # A fresh random token key per start; the server identity pair lets cluster members talk.
+    local key
+    key=$(head -c 32 /dev/urandom | base64 | tr -d '\n')
+    props+=(
+      "-Dnacos.core.auth.plugin.nacos.token.secret.key=$key"
+      "-Dnacos.core.auth.server.identity.key=fastify-nacos"
+      "-Dnacos.core.auth.server.identity.value=fastify-nacos-test"
+    )
+  fi
+  # The server resolves relative paths (Tomcat's basedir, derby) against its working directory.
+  (
+    cd "$home"
+    # shellcheck disable=SC2086
+    exec setsid java $JAVA_OPTS -XX:+UseSerialGC -XX:-OmitStackTraceInFastThrow \
+      "${props[@]}" -cp "$lib/*" com.alibaba.nacos.Nacos >"$home/logs/start.out" 2>&1 </dev/null
+  ) &
+  echo $! >"$(pid_file "$port")"
+  echo "$auth" >"$home/auth"
+  say "starting Nacos $v on 127.0.0.1:$port (pid $!, auth=$auth, home $home)"
+}
+
+wait_ready() {
+  local port=$1 start=$SECONDS pid
+  while ! ready "$port"; do
+    if ! pid=$(running_pid "$port"); then
+      say "Nacos on port $port exited during start-up; last lines of its log:"
+      tail -40 "$(node_home "$port")/logs/start.out" >&2 || true
+      return 1
+    fi
+    if [ $((SECONDS - start)) -ge "$TIMEOUT" ]; then
+      say "Nacos on port $port not ready after ${TIMEOUT}s; last lines of its log:"
+      tail -40 "$(node_home "$port")/logs/start.out" >&2 || true
+      stop_node "$port"
+      return 1
+    fi
+    sleep 0.5
+  done
+  say "Nacos ready on http://127.0.0.1:$port/nacos after $((SECONDS - start))s"
+}
+
+stop_node() {
+  local port=$1 pid i
+  if ! pid=$(running_pid "$port"); then
+    say "no Nacos of ours runs on port $port"
+    return 0
+  fi
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 1 60); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    say "pid $pid ignored SIGTERM for 30s; killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  fi
+  rm -f "$(pid_file "$port")"
+  say "stopped Nacos on port $port (pid $pid)"
+}
+
+cmd_start() {
+  local auth=false
+  [ "${1:-}" = "--auth" ] && auth=true
+  start_node "$PORT" "$auth" ""
+  wait_ready "$PORT"
+}
+
+cluster_ports() { echo "$PORT $((PORT + 10)) $((PORT + 20))"; }
+
+cmd_cluster_start() {
+  local members="" p
+  for p in $(cluster_ports); do members="$members 127.0.0.1:$p"; done
+  for p in $(cluster_ports); do start_node "$p" false "${members# }"; done
+  for p in $(cluster_ports); do wait_ready "$p"; done
+}
+
+cmd_cluster_stop() {
+  local p
+  for p in $(cluster_ports); do stop_node "$p"; done
+}
+
+cmd_status() {
+  local pid
+  if pid=$(running_pid "$PORT"); then
+    if ready "$PORT"; then
+      echo "running: pid $pid, http://127.0.0.1:$PORT/nacos, version $(installed_version), auth=$(cat "$(node_home "$PORT")/auth")"
+    else
+      echo "starting: pid $pid on port $PORT"
+    fi
+  elif ready "$PORT"; then
+    echo "a Nacos not started by this script answers on port $PORT"
+  else
+    echo "stopped (port $PORT)"
+    return 3
+  fi
+}
+
+case "${1:-}" in
+  install) cmd_install ;;
+  start) shift; cmd_install; cmd_start "$@" ;;
+  stop) stop_node "$PORT" ;;
+  status) cmd_status ;;
+  cluster-start) cmd_install; cmd_cluster_start ;;
+  cluster-stop) cmd_cluster_stop ;;
+  *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+esac

@@ -1,0 +1,1 @@
+export { detectIp, inNetwork, isIPv4, type InterfaceTable, type IpPreferences } from './ip.js'

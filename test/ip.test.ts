@@ -1,0 +1,66 @@
+import t from 'tap'
+import type { NetworkInterfaceInfo } from 'node:os'
+import { detectIp, inNetwork, isIPv4, type InterfaceTable } from '../src/ip.ts'
+
+function v4 (address: string, internal = false): NetworkInterfaceInfo {
+  return { address, family: 'IPv4', internal, netmask: '255.255.255.0', mac: '00:00:00:00:00:00', cidr: `${address}/24` }
+}
+function v6 (address: string): NetworkInterfaceInfo {
+  return { address, family: 'IPv6', internal: false, netmask: 'ffff:ffff:ffff:ffff::', mac: '00:00:00:00:00:00', cidr: `${address}/64`, scopeid: 0 }
+}
+
+const table: InterfaceTable = {
+  lo: [v4('127.0.0.1', true)],
+  docker0: [v4('172.17.0.1'), v6('fe80::1')],
+  eth0: [v6('fe80::2'), v4('10.20.30.40')],
+  wlan0: [v4('192.168.1.7')]
+}
+
+t.test('picks the first non-internal IPv4 when nothing is preferred', async (t) => {
+  t.equal(detectIp({}, table), '172.17.0.1')
+})
+
+t.test('a preferred interface wins over order', async (t) => {
+  t.equal(detectIp({ preferredInterfaces: ['eth0'] }, table), '10.20.30.40')
+  t.equal(detectIp({ preferredInterfaces: ['wl*'] }, table), '192.168.1.7')
+  t.equal(detectIp({ preferredInterfaces: ['missing', 'wlan0'] }, table), '192.168.1.7', 'falls through to the next preference')
+})
+
+t.test('a preferred network (CIDR or prefix) wins over order', async (t) => {
+  t.equal(detectIp({ preferredNetworks: ['10.0.0.0/8'] }, table), '10.20.30.40')
+  t.equal(detectIp({ preferredNetworks: ['192.168.'] }, table), '192.168.1.7')
+  t.equal(detectIp({ preferredNetworks: ['11.0.0.0/8'] }, table), '172.17.0.1', 'no match: first usable')
+})
+
+t.test('interfaces are tried before networks', async (t) => {
+  t.equal(detectIp({ preferredInterfaces: ['wlan0'], preferredNetworks: ['10.0.0.0/8'] }, table), '192.168.1.7')
+})
+
+t.test('never loopback unless nothing else exists', async (t) => {
+  t.equal(detectIp({}, { lo: [v4('127.0.0.1', true)] }), '127.0.0.1')
+  t.equal(detectIp({}, {}), '127.0.0.1')
+  t.equal(detectIp({}, { lo: [v4('127.0.0.1', true)], eth1: [v6('2001:db8::1')] }), '127.0.0.1', 'IPv6-only is not usable')
+  t.equal(detectIp({}, { lo: undefined, eth0: [v4('10.0.0.5')] }), '10.0.0.5')
+})
+
+t.test('link-local addresses come after routable ones', async (t) => {
+  t.equal(detectIp({}, { a: [v4('169.254.3.3')], b: [v4('10.1.1.1')] }), '10.1.1.1')
+  t.equal(detectIp({}, { a: [v4('169.254.3.3')] }), '169.254.3.3')
+})
+
+t.test('inNetwork understands CIDR edges and rejects malformed ones', async (t) => {
+  t.ok(inNetwork('10.255.255.255', '10.0.0.0/8'))
+  t.notOk(inNetwork('11.0.0.0', '10.0.0.0/8'))
+  t.ok(inNetwork('1.2.3.4', '0.0.0.0/0'))
+  t.ok(inNetwork('1.2.3.4', '1.2.3.4/32'))
+  t.notOk(inNetwork('1.2.3.5', '1.2.3.4/32'))
+  t.notOk(inNetwork('1.2.3.4', '1.2.3.4/33'))
+  t.notOk(inNetwork('1.2.3.4', 'x.2.3.4/8'))
+})
+
+t.test('isIPv4', async (t) => {
+  t.ok(isIPv4('192.168.0.1'))
+  t.notOk(isIPv4('256.1.1.1'))
+  t.notOk(isIPv4('1.2.3'))
+  t.notOk(isIPv4('a.b.c.d'))
+})

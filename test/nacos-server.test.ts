@@ -1,0 +1,37 @@
+// The foundation's proof: the real Nacos server answers, and an instance registered with the
+// `nacos` SDK shows up in, and leaves, Nacos's own instance list.
+import t from 'tap'
+import { createRequire } from 'node:module'
+import { NACOS_ADDR, listInstances, nacosRequest, uniqueService, waitFor } from './helpers/nacos-api.ts'
+
+const require = createRequire(import.meta.url)
+const { NacosNamingClient } = require('nacos') as typeof import('nacos')
+
+const quiet = { ...console, info () {}, debug () {}, warn () {} } as unknown as typeof console
+
+t.test('the Nacos server is up and is a 2.x server', async (t) => {
+  const res = await nacosRequest('/v1/console/health/readiness')
+  t.equal(res.status, 200, `Nacos must answer on ${NACOS_ADDR}: run "npm run nacos -- start"`)
+  const state = await (await nacosRequest('/v1/console/server/state')).json() as { version: string }
+  t.match(state.version, /^2\./)
+})
+
+t.test('an instance registered with the SDK is listed by Nacos, then gone after deregistration', async (t) => {
+  const client = new NacosNamingClient({ logger: quiet, serverList: NACOS_ADDR, namespace: 'public' })
+  await client.ready()
+  t.teardown(() => (client as unknown as { close: () => Promise<void> }).close())
+  const serviceName = uniqueService('foundation')
+  const instance = { ip: '10.9.8.7', port: 4321, ephemeral: true, metadata: { owner: 'test' } }
+
+  await client.registerInstance(serviceName, instance as never)
+  const hosts = await waitFor(async () => {
+    const list = await listInstances(serviceName)
+    return list.length > 0 ? list : undefined
+  })
+  t.equal(hosts.length, 1)
+  t.match(hosts[0], { ip: '10.9.8.7', port: 4321, healthy: true, metadata: { owner: 'test' } })
+
+  await client.deregisterInstance(serviceName, instance as never)
+  await waitFor(async () => (await listInstances(serviceName)).length === 0)
+  t.same(await listInstances(serviceName), [])
+})
