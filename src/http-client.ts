@@ -83,6 +83,8 @@ export class NacosHttpClient implements SdkHttpClient {
   readonly #logins = new Map<string, Promise<Token>>()
   readonly #inflight = new Set<AbortController>()
   #closed = false
+  /** What went wrong last (the SDK replaces causes with "after all servers tried"). */
+  lastFailure: string | null = null
 
   constructor (options: HttpClientOptions = {}) {
     this.#username = options.username || undefined
@@ -111,7 +113,14 @@ export class NacosHttpClient implements SdkHttpClient {
     const headers: Record<string, string> = { ...options.headers }
     delete headers['Content-Type']
     delete headers['content-type']
-    if (this.authenticated) headers[TOKEN_HEADER] = await this.#token(root)
+    if (this.authenticated) {
+      try {
+        headers[TOKEN_HEADER] = await this.#token(root)
+      } catch (err) {
+        this.lastFailure = (err as Error).message
+        throw err
+      }
+    }
     const url = new URL(target)
     let body: string | undefined
     if (method === 'GET' || method === 'DELETE' || options.dataAsQueryString === true) {
@@ -121,6 +130,7 @@ export class NacosHttpClient implements SdkHttpClient {
       headers['content-type'] = 'application/x-www-form-urlencoded; charset=utf-8'
     }
     const res = await this.#fetch(url, { method, headers, body }, options.timeout ?? this.#timeout)
+    if (res.status >= 400) this.lastFailure = `${method} ${url.origin}${url.pathname}: HTTP ${res.status} ${res.data.slice(0, 200)}`
     this.#log?.debug({ method, url: `${url.origin}${url.pathname}`, status: res.status }, 'nacos http')
     return res
   }
@@ -136,7 +146,10 @@ export class NacosHttpClient implements SdkHttpClient {
       return { status: res.status, data, headers: Object.fromEntries(res.headers) }
     } catch (err) {
       if (this.#closed) throw new ClosedError()
-      throw controller.signal.aborted ? controller.signal.reason : err
+      const failure = controller.signal.aborted ? controller.signal.reason as Error : err as Error
+      const cause = (failure as { cause?: { code?: string } }).cause?.code
+      this.lastFailure = `${init.method} ${url.origin}${url.pathname}: ${cause ?? failure.message}`
+      throw failure
     } finally {
       clearTimeout(timer)
       this.#inflight.delete(controller)

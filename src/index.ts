@@ -1,1 +1,125 @@
+import fp from 'fastify-plugin'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { AddressInfo } from 'node:net'
+import { resolveConfig, redact, type NacosConfig, type NacosSettings } from './config.js'
+import { NacosHttpClient } from './http-client.js'
+import { closeNamingClient, createNamingClient, NamingTransport, sdkLogger, type NamingClient } from './sdk.js'
+import { Registry, type RegistryStatus } from './registry.js'
+import { installSignalHandlers, type SignalHandlers } from './shutdown.js'
+
+export interface NacosPluginOptions extends NacosSettings {
+  /**
+   * Turn SIGINT/SIGTERM (and uncaught errors) into `app.close()` with close-with-grace
+   * (default true). Set false when the application owns its signals.
+   */
+  handleSignals?: boolean
+  /** How long close-with-grace lets `app.close()` run before it exits with code 1, ms (default 10000). */
+  closeGraceDelay?: number
+  /** Load `.env` and `.env.<NODE_ENV>` from the working directory (default true). */
+  dotenv?: boolean
+}
+
+/** `fastify.nacos`: the service's registration, and the escape hatch to the SDK. */
+export interface NacosRegistry {
+  /** State machine, instance, last beat, last error, counters. */
+  status: () => RegistryStatus
+  /** Registers now (idempotent); rejects with FST_NACOS_REGISTRATION_FAILED if Nacos refuses. */
+  register: () => Promise<RegistryStatus>
+  /** Deregisters and stops heartbeats (idempotent, safe to call concurrently). */
+  deregister: () => Promise<RegistryStatus>
+  /** The resolved settings, secrets masked. */
+  readonly settings: ReturnType<typeof redact>
+  /** The `nacos` SDK naming client (created on first use), for what this plugin does not cover. */
+  readonly client: NamingClient
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    nacos: NacosRegistry
+  }
+}
+
+async function probe (http: NacosHttpClient, config: NacosConfig): Promise<void> {
+  const failures: string[] = []
+  for (const server of config.serverAddr) {
+    try {
+      const res = await http.request(`http://${server}/nacos/v1/ns/operator/metrics`)
+      if (res.status === 200) return
+      failures.push(`${server}: HTTP ${res.status}`)
+    } catch (err) {
+      failures.push(`${server}: ${http.lastFailure ?? (err as Error).message}`)
+    }
+  }
+  throw new Error(`fastify-nacos: Nacos is not usable at start-up (NACOS_FAIL_FAST=true): ${failures.join('; ')}`)
+}
+
+const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, options) => {
+  const { handleSignals = true, closeGraceDelay = 10_000, dotenv = true, ...settings } = options
+  const config = resolveConfig(settings, { dotenv })
+  const log = fastify.log.child({ plugin: 'nacos' }, { level: config.logLevel })
+  const http = new NacosHttpClient({ username: config.username, password: config.password, timeout: config.requestTimeoutMs, log })
+
+  // The SDK client opens a UDP socket: an app that is only ever inject()ed never creates one.
+  let client: NamingClient | undefined
+  const naming = (): NamingClient => {
+    client ??= createNamingClient({
+      serverAddr: config.serverAddr,
+      namespace: config.namespace,
+      httpclient: http,
+      logger: sdkLogger(log),
+      accessKey: config.accessKey,
+      secretKey: config.secretKey
+    })
+    return client
+  }
+  const registry = new Registry({ transport: new NamingTransport(naming, http), config, log })
+
+  const decorator: NacosRegistry = {
+    status: () => registry.status(),
+    register: async () => await registry.register(),
+    deregister: async () => await registry.deregister(),
+    settings: redact(config),
+    get client () { return naming() }
+  }
+  fastify.decorate('nacos', decorator)
+
+  fastify.addHook('onReady', async () => {
+    if (config.failFast && config.registerEnabled) await probe(http, config)
+  })
+
+  let signals: SignalHandlers | undefined
+  // Registration waits for onListen: Nacos must never advertise a port that is not bound yet.
+  fastify.addHook('onListen', async function (this: FastifyInstance) {
+    const address = this.server.address() as AddressInfo | string | null
+    registry.listening(typeof address === 'object' && address !== null ? address.port : Number(config.port))
+    registry.start()
+    if (handleSignals) signals = installSignalHandlers(this, closeGraceDelay, log)
+  })
+
+  // Deregister before connections drain, so Nacos stops routing traffic to a dying instance.
+  fastify.addHook('preClose', async () => {
+    const wasRegistered = registry.status().state === 'registered'
+    await registry.deregister()
+    if (wasRegistered && config.drainDelayMs > 0) {
+      log.info({ drainDelayMs: config.drainDelayMs }, 'nacos drain delay before closing connections')
+      await sleep(config.drainDelayMs)
+    }
+  })
+
+  fastify.addHook('onClose', async () => {
+    registry.close()
+    signals?.uninstall()
+    if (client !== undefined) await closeNamingClient(client)
+    http.close()
+  })
+}
+
+export const fastifyNacos = fp(nacosPlugin, { fastify: '5.x', name: 'fastify-nacos' })
+export default fastifyNacos
+
+export { resolveConfig, EnvSchema, type NacosSettings, type NacosConfig } from './config.js'
 export { detectIp, inNetwork, isIPv4, type InterfaceTable, type IpPreferences } from './ip.js'
+export { ConfigError, RegistrationFailedError, NotListeningError, RegistrationDisabledError } from './errors.js'
+export type { RegistryStatus, RegistrationState } from './registry.js'
+export type { InstanceSpec, NamingClient } from './sdk.js'

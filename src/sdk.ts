@@ -7,7 +7,7 @@
 // - `new Instance()` turns weight 0 into 1: we send our own instance fields.
 import { createRequire } from 'node:module'
 import type { NacosNamingClient as SdkNamingClient } from 'nacos'
-import type { SdkHttpClient } from './http-client.js'
+import type { NacosHttpClient } from './http-client.js'
 
 const require = createRequire(import.meta.url)
 const { NacosNamingClient } = require('nacos') as typeof import('nacos')
@@ -38,8 +38,10 @@ export function sdkLogger (log: { debug: (...args: never[]) => void }): SdkLogge
 export interface NamingConnection {
   serverAddr: readonly string[]
   namespace: string
-  httpclient: SdkHttpClient
+  httpclient: NacosHttpClient
   logger: SdkLogger
+  accessKey?: string | undefined
+  secretKey?: string | undefined
 }
 
 /** What we register: every field explicit, nothing defaulted by the SDK. */
@@ -85,7 +87,8 @@ export function createNamingClient (conn: NamingConnection): NamingClient {
     logger: conn.logger as unknown as typeof console,
     serverList: [...conn.serverAddr],
     namespace: conn.namespace,
-    httpclient: conn.httpclient
+    httpclient: conn.httpclient,
+    ...(conn.accessKey !== undefined ? { ak: conn.accessKey, sk: conn.secretKey } : {})
   } as ConstructorParameters<typeof NacosNamingClient>[0])
   const internals = client as unknown as SdkInternals
   // The loop checks `_isClosed` after a sleep of `_clientBeatInterval`: make that sleep 0 and the
@@ -105,14 +108,26 @@ function grouped (spec: Pick<InstanceSpec, 'serviceName' | 'groupName'>): string
 
 /** Registration, deregistration and heartbeats through the SDK's server proxy. */
 export class NamingTransport {
-  readonly #proxy: NamingProxy
+  /** `client` is a getter so the SDK client (and its UDP socket) is created on first use. */
+  constructor (private readonly client: () => NamingClient, private readonly http: NacosHttpClient) {}
 
-  constructor (readonly client: NamingClient) {
-    this.#proxy = (client as unknown as SdkInternals)._serverProxy
+  get #proxy (): NamingProxy {
+    return (this.client() as unknown as SdkInternals)._serverProxy
+  }
+
+  /** Runs an SDK call, putting back the cause that the SDK's failover loop drops. */
+  async #call<T> (fn: () => Promise<T>): Promise<T> {
+    this.http.lastFailure = null
+    try {
+      return await fn()
+    } catch (err) {
+      const cause = this.http.lastFailure
+      throw new Error(cause !== null ? cause : (err as Error).message, { cause: err })
+    }
   }
 
   async register (spec: InstanceSpec): Promise<void> {
-    await this.#proxy.registerService(grouped(spec), spec.groupName, {
+    await this.#call(async () => await this.#proxy.registerService(grouped(spec), spec.groupName, {
       ip: spec.ip,
       port: spec.port,
       weight: spec.weight,
@@ -121,16 +136,16 @@ export class NamingTransport {
       ephemeral: spec.ephemeral,
       clusterName: spec.clusterName,
       metadata: spec.metadata
-    })
+    }))
   }
 
   async deregister (spec: InstanceSpec): Promise<void> {
-    await this.#proxy.deregisterService(grouped(spec), {
+    await this.#call(async () => await this.#proxy.deregisterService(grouped(spec), {
       ip: spec.ip,
       port: spec.port,
       clusterName: spec.clusterName,
       ephemeral: spec.ephemeral
-    })
+    }))
   }
 
   /**
@@ -138,13 +153,13 @@ export class NamingTransport {
    * instead of silently re-creating it from the beat without our metadata.
    */
   async beat (spec: InstanceSpec): Promise<BeatAnswer> {
-    const text = await this.#proxy._reqAPI('/nacos/v1/ns/instance/beat', {
+    const text = await this.#call(async () => await this.#proxy._reqAPI('/nacos/v1/ns/instance/beat', {
       serviceName: grouped(spec),
       groupName: spec.groupName,
       ip: spec.ip,
       port: String(spec.port),
       clusterName: spec.clusterName
-    }, 'PUT')
+    }, 'PUT'))
     return JSON.parse(text) as BeatAnswer
   }
 }

@@ -1,0 +1,30 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+
+export const APP = fileURLToPath(new URL('../fixtures/app.mjs', import.meta.url))
+
+export interface Child {
+  proc: ChildProcess
+  port: number
+  output: () => string
+  exited: Promise<{ code: number | null, signal: NodeJS.Signals | null, at: number }>
+}
+
+/** Starts test/fixtures/app.mjs with `env` and resolves once it prints its port. */
+export async function startApp (env: Record<string, string>): Promise<Child> {
+  const proc = spawn(process.execPath, [APP], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  proc.stderr?.on('data', (d: Buffer) => { out += d.toString() })
+  const exited = once(proc, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null, at: Date.now() }))
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = ''
+    proc.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString()
+      const line = buf.split('\n')[0]
+      if (buf.includes('\n') && line) resolve((JSON.parse(line) as { port: number }).port)
+    })
+    void exited.then(({ code }) => reject(new Error(`app exited (${code}) before listening: ${out}`)))
+  })
+  return { proc, port, output: () => out, exited }
+}

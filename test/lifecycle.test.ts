@@ -1,0 +1,167 @@
+// The registration lifecycle against the real Nacos: register once listening, heartbeat on our
+// schedule, re-register when Nacos forgets us, deregister on close and on signals.
+import t from 'tap'
+import Fastify from 'fastify'
+import nacos from '../src/index.ts'
+import { NACOS_ADDR, listInstances, nacosRequest, uniqueService, waitFor } from './helpers/nacos-api.ts'
+import { startApp } from './helpers/child.ts'
+
+const base = { serverAddr: NACOS_ADDR, ip: '127.0.0.1', dotenv: false, handleSignals: false, logLevel: 'warn' as const }
+
+t.test('registers once listening, with ip, port and metadata visible in Nacos', async (t) => {
+  const serviceName = uniqueService('lifecycle')
+  const app = Fastify()
+  await app.register(nacos, { ...base, serviceName, metadata: { zone: 'z1' }, weight: 3 })
+  t.teardown(() => app.close())
+  t.equal(app.nacos.status().state, 'idle')
+  const listenedAt = Date.now()
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const port = (app.server.address() as { port: number }).port
+  const [host] = await waitFor(async () => { const l = await listInstances(serviceName); return l.length ? l : undefined }, 5000, 5)
+  t.comment(`listen() → visible in Nacos: ${Date.now() - listenedAt} ms`)
+  t.match(host, { ip: '127.0.0.1', port, weight: 3, healthy: true, ephemeral: true })
+  t.match(host?.metadata, {
+    zone: 'z1',
+    'preserved.heart.beat.interval': '5000',
+    'preserved.heart.beat.timeout': '10000',
+    'preserved.ip.delete.timeout': '10000',
+    'fastify-nacos.version': /^fastify-nacos@/,
+    'node.version': process.version
+  })
+  t.equal(app.nacos.status().state, 'registered')
+  t.equal(app.nacos.status().instance?.port, port)
+})
+
+t.test('an app that is only inject()ed never registers', async (t) => {
+  const serviceName = uniqueService('inject-only')
+  const app = Fastify()
+  await app.register(nacos, { ...base, serviceName })
+  app.get('/', async () => 'ok')
+  t.equal((await app.inject('/')).body, 'ok')
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.equal(app.nacos.status().state, 'idle')
+  t.same(await listInstances(serviceName), [])
+  await t.rejects(app.nacos.register(), { code: 'FST_NACOS_NOT_LISTENING' })
+  await app.close()
+})
+
+t.test('heartbeats on our schedule keep an instance alive past a short deregister time', async (t) => {
+  // The SDK's own beat loop would first beat after ~10 s, long after Nacos expired us (3 s).
+  const serviceName = uniqueService('beats')
+  const app = Fastify()
+  await app.register(nacos, { ...base, serviceName, heartbeatInterval: 0.5, deregisterTime: 2 })
+  t.teardown(() => app.close())
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  await waitFor(async () => (await listInstances(serviceName)).length === 1)
+  await new Promise((resolve) => setTimeout(resolve, 5000))
+  const hosts = await listInstances(serviceName)
+  t.equal(hosts.length, 1, 'still registered after 2.5× the deregister time')
+  t.equal(hosts[0]?.healthy, true)
+  t.ok(app.nacos.status().counts.beats >= 6, `beats sent: ${app.nacos.status().counts.beats}`)
+})
+
+t.test('re-registers, metadata and all, when Nacos forgets the instance (beat answered 20404)', async (t) => {
+  const serviceName = uniqueService('forgotten')
+  const app = Fastify()
+  await app.register(nacos, { ...base, serviceName, heartbeatInterval: 0.5, deregisterTime: 5, metadata: { keep: 'me' } })
+  t.teardown(() => app.close())
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const port = (app.server.address() as { port: number }).port
+  await waitFor(async () => (await listInstances(serviceName)).length === 1)
+  const res = await nacosRequest('/v1/ns/instance', { serviceName, ip: '127.0.0.1', port: String(port), ephemeral: 'true' }, 'DELETE')
+  t.equal(res.status, 200)
+  const removedAt = Date.now()
+  await waitFor(async () => (await listInstances(serviceName)).length === 0, 2000, 5).catch(() => {})
+  const [host] = await waitFor(async () => { const l = await listInstances(serviceName); return l.length ? l : undefined }, 3000, 20)
+  t.comment(`removed behind our back → registered again: ${Date.now() - removedAt} ms`)
+  t.equal(host?.metadata.keep, 'me')
+  t.ok(app.nacos.status().counts.reRegistrations >= 1)
+})
+
+t.test('register() and deregister() are idempotent and safe to call concurrently', async (t) => {
+  const serviceName = uniqueService('idempotent')
+  const app = Fastify()
+  await app.register(nacos, { ...base, serviceName })
+  t.teardown(() => app.close())
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  await waitFor(async () => (await listInstances(serviceName)).length === 1)
+  const downs = await Promise.all(Array.from({ length: 20 }, async () => await app.nacos.deregister()))
+  t.ok(downs.every((s) => s.state === 'deregistered'))
+  t.equal(downs[0]?.counts.deregistrations, 1, 'twenty calls, one deregistration')
+  // Nacos applies instance changes to its list after a short delay (~0.5 s): poll.
+  await waitFor(async () => (await listInstances(serviceName)).length === 0)
+  const ups = await Promise.all(Array.from({ length: 20 }, async () => await app.nacos.register()))
+  t.ok(ups.every((s) => s.state === 'registered'))
+  t.equal(ups[0]?.counts.registrations, 2, 'twenty calls, one more registration')
+  await waitFor(async () => (await listInstances(serviceName)).length === 1)
+  const mixed = await Promise.all(Array.from({ length: 30 }, async (_, i) => await (i % 2 === 0 ? app.nacos.deregister() : app.nacos.register())))
+  t.equal(mixed.length, 30)
+  const last = await app.nacos.deregister()
+  t.equal(last.state, 'deregistered')
+  await new Promise((resolve) => setTimeout(resolve, 1500))
+  t.same(await listInstances(serviceName), [], 'final state in Nacos matches the last call')
+})
+
+t.test('app.close() deregisters before connections drain, then a drain delay applies', async (t) => {
+  // Nacos needs ~0.5 s to publish a change; a 1.5 s drain delay outlasts that, so Nacos reports
+  // the instance gone while the server still takes connections.
+  const serviceName = uniqueService('drain')
+  const app = Fastify()
+  await app.register(nacos, { ...base, serviceName, drainDelay: 1.5 })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  await waitFor(async () => (await listInstances(serviceName)).length === 1)
+  let goneBeforeServerClosed = false
+  app.server.on('close', () => { goneBeforeServerClosed = true })
+  const started = Date.now()
+  const closing = app.close()
+  await waitFor(async () => (await listInstances(serviceName)).length === 0, 1400, 10)
+  t.equal(goneBeforeServerClosed, false, 'gone from Nacos while the server still accepts connections')
+  await closing
+  t.ok(Date.now() - started >= 1400, 'the drain delay held the close back')
+})
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  t.test(`${signal}: deregistered within 1 s, process exits 0 within 2 s`, async (t) => {
+    const serviceName = uniqueService(signal.toLowerCase())
+    const child = await startApp({ NACOS_SERVER_ADDR: NACOS_ADDR, NACOS_SERVICE_NAME: serviceName })
+    t.teardown(() => { child.proc.kill('SIGKILL') })
+    await waitFor(async () => (await listInstances(serviceName)).length === 1)
+    const sentAt = Date.now()
+    child.proc.kill(signal)
+    await waitFor(async () => (await listInstances(serviceName)).length === 0, 3000, 5)
+    const goneMs = Date.now() - sentAt
+    const { code, at } = await child.exited
+    t.comment(`${signal} → gone from Nacos ${goneMs} ms, → exited ${at - sentAt} ms`)
+    t.equal(code, 0, child.output())
+    t.ok(goneMs < 1000, `gone within 1 s (${goneMs} ms)`)
+    t.ok(at - sentAt < 2000, `exited within 2 s (${at - sentAt} ms)`)
+  })
+}
+
+t.test('after app.close() nothing keeps the event loop alive: the process exits on its own', async (t) => {
+  const serviceName = uniqueService('exit')
+  const child = await startApp({ NACOS_SERVER_ADDR: NACOS_ADDR, NACOS_SERVICE_NAME: serviceName, CLOSE_AFTER_LISTEN: '1' })
+  const startedAt = Date.now()
+  const { code, at } = await child.exited
+  t.comment(`close → exit: ${at - startedAt} ms`)
+  t.equal(code, 0)
+  t.ok(at - startedAt < 1500, `exited within 1.5 s (${at - startedAt} ms); the SDK's beat loop would hold it 10 s`)
+})
+
+t.test('SIGKILL: Nacos marks the instance unhealthy, then removes it, within the configured times', async (t) => {
+  const serviceName = uniqueService('sigkill')
+  const child = await startApp({
+    NACOS_SERVER_ADDR: NACOS_ADDR, NACOS_SERVICE_NAME: serviceName, NACOS_HEARTBEAT_INTERVAL: '1', NACOS_DEREGISTER_TIME: '3'
+  })
+  await waitFor(async () => (await listInstances(serviceName)).length === 1)
+  const killedAt = Date.now()
+  child.proc.kill('SIGKILL')
+  await waitFor(async () => (await listInstances(serviceName))[0]?.healthy === false || (await listInstances(serviceName)).length === 0, 10_000, 50)
+  const unhealthyMs = Date.now() - killedAt
+  await waitFor(async () => (await listInstances(serviceName)).length === 0, 15_000, 50)
+  const goneMs = Date.now() - killedAt
+  t.comment(`SIGKILL → unhealthy ${unhealthyMs} ms, → removed ${goneMs} ms (timeout 3 s; Nacos checks every 5 s)`)
+  // Nacos's expiry checker runs every 5 s, so its verdict may lag the configured time by up to 5 s.
+  t.ok(unhealthyMs <= 3000 + 5500, `unhealthy within timeout + one check period (${unhealthyMs} ms)`)
+  t.ok(goneMs <= 3000 + 5500, `removed within delete timeout + one check period (${goneMs} ms)`)
+})
