@@ -147,6 +147,8 @@ start_node() {
       "-Dnacos.core.auth.plugin.nacos.token.secret.key=$key"
       "-Dnacos.core.auth.server.identity.key=fastify-nacos"
       "-Dnacos.core.auth.server.identity.value=fastify-nacos-test"
+      # With the user cache on, users load 5 s after start and logins fail until then.
+      "-Dnacos.core.auth.caching.enabled=false"
     )
   fi
   # The server resolves relative paths (Tomcat's basedir, derby) against its working directory.

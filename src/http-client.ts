@@ -170,11 +170,22 @@ export class NacosHttpClient implements SdkHttpClient {
   async #login (root: string): Promise<Token> {
     const body = new URLSearchParams({ username: this.#username ?? '', password: this.#password ?? '' }).toString()
     const url = new URL(`${root}/v1/auth/login`)
-    const res = await this.#fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
-      body
-    }, this.#timeout)
+    let res: SdkResponse
+    try {
+      res = await this.#fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+        body
+      }, this.#timeout)
+    } catch (err) {
+      const code = ((err as { cause?: { code?: string } }).cause?.code) ?? ''
+      // Nacos 2.3 answers a wrong user or password with the status line "HTTP/1.1 0", which
+      // fetch refuses to parse; any other failure (refused, timed out) is not about credentials.
+      if (code === 'ERR_ASSERTION' || code.startsWith('HPE_')) {
+        throw new NacosAuthError(`Nacos login as "${this.#username}" failed at ${url.origin}: credentials rejected (the server answered HTTP status 0)`, 0)
+      }
+      throw err
+    }
     if (res.status !== 200) {
       // The server's message ("unknown user!") never contains the password; ours neither.
       throw new NacosAuthError(`Nacos login as "${this.#username}" failed at ${url.origin}: HTTP ${res.status} ${res.data.slice(0, 200)}`, res.status)
