@@ -10,7 +10,7 @@ import { ConfigError } from './errors.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 const SERVICE_NAME = '^[A-Za-z0-9_.:-]{1,256}$'
-const SERVER_LIST = '^[A-Za-z0-9_.-]+(:\\d{1,5})?(,[A-Za-z0-9_.-]+(:\\d{1,5})?)*$'
+const SERVER_LIST = '^\\s*[A-Za-z0-9_.-]+(:\\d{1,5})?(\\s*,\\s*[A-Za-z0-9_.-]+(:\\d{1,5})?)*\\s*$'
 const IPV4 = '^((25[0-5]|2[0-4]\\d|1?\\d?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1?\\d?\\d)$'
 
 /** The environment variables, their types, defaults and meaning. */

@@ -1,7 +1,30 @@
 import { expect, test } from 'tstyche'
-import { detectIp } from '../src/index.js'
+import Fastify from 'fastify'
+import nacos, { detectIp, fastifyNacos, type NacosRegistry, type RegistryStatus } from '../src/index.js'
 
 test('detectIp', () => {
   expect(detectIp()).type.toBe<string>()
   expect(detectIp).type.not.toBeCallableWith({ preferredInterfaces: 'eth0' })
+})
+
+test('the plugin accepts typed options and rejects wrong ones', () => {
+  const app = Fastify()
+  expect(app.register).type.toBeCallableWith(nacos)
+  expect(app.register).type.toBeCallableWith(nacos, { serviceName: 'orders', heartbeatInterval: 5, metadata: { zone: 'a' } })
+  expect(app.register).type.toBeCallableWith(fastifyNacos, { serverAddr: ['a:1', 'b:2'], handleSignals: false })
+  expect(app.register).type.not.toBeCallableWith(nacos, { heartbeatInterval: '5' })
+  expect(app.register).type.not.toBeCallableWith(nacos, { metadata: { n: 1 } })
+  expect(app.register).type.not.toBeCallableWith(nacos, { logLevel: 'loud' })
+  expect(app.register).type.not.toBeCallableWith(nacos, { port: '8080' })
+})
+
+test('app.nacos is typed by module augmentation', () => {
+  const app = Fastify()
+  expect(app.nacos).type.toBe<NacosRegistry>()
+  expect(app.nacos.status()).type.toBe<RegistryStatus>()
+  expect(app.nacos.status().state).type.toBe<'idle' | 'registering' | 'registered' | 'retrying' | 'deregistered'>()
+  expect(app.nacos.register()).type.toBe<Promise<RegistryStatus>>()
+  expect(app.nacos.deregister()).type.toBe<Promise<RegistryStatus>>()
+  expect(app.nacos.settings.password).type.toBe<string | undefined>()
+  expect(app.nacos).type.not.toHaveProperty('start')
 })
