@@ -16,7 +16,7 @@ t.before(async () => { await startNacos(PORT, { auth: true }) })
 t.teardown(async () => { await stopNacos(PORT) })
 
 interface Seen { url: string, body: string }
-function spyFetch (t: Tap.Test): Seen[] {
+function spyFetch (t: { teardown: (fn: () => void) => void }): Seen[] {
   const seen: Seen[] = []
   const real = globalThis.fetch
   globalThis.fetch = async (input, init) => {
