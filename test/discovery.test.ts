@@ -67,3 +67,89 @@ t.test('registered instances appear; an added and a removed one propagate (delay
   t.ok(addDelay < 5000 && removeDelay < 5000, 'pushed within 5 s')
   t.same(ports(discovery.cached(service) ?? []), [b, c].sort((x, y) => x - y))
 })
+
+t.test('the last instance leaving empties the cache: pick() throws FST_NACOS_NO_INSTANCE, subscribers get []', async (t) => {
+  const open = await openPorts(1)
+  t.teardown(open.close)
+  const port = open.ports[0] as number
+  const service = uniqueService('disc-last')
+  await register(service, { port })
+  // Only a push can deliver the empty list in time: the SDK drops empty lists unless patched.
+  const { discovery } = setup(t, { refreshInterval: 60_000 })
+  t.same(ports(await discovery.instances(service)), [port])
+  const calls: number[][] = []
+  discovery.subscribe(service, (list) => calls.push(ports(list)))
+
+  const start = Date.now()
+  const emptied = seen(discovery, service, (list) => list.length === 0, 5000)
+  await deregister(service, { port })
+  t.comment(`last instance gone from the cache after ${await emptied - start} ms`)
+  t.same(await discovery.instances(service), [])
+  t.equal(discovery.pickCached(service), undefined)
+  const err = await discovery.pick(service, { strategy: 'round-robin' }).catch((e: unknown) => e)
+  t.ok(err instanceof NoInstanceError)
+  t.match(err, { code: 'FST_NACOS_NO_INSTANCE', statusCode: 503, message: `No available instance of service ${service} (group DEFAULT_GROUP)` })
+  t.same(calls, [[port], []], 'told the list, then the empty list')
+
+  const back = seen(discovery, service, (list) => list.length === 1, 5000)
+  await register(service, { port })
+  await back
+  t.same(ports(discovery.cached(service) ?? []), [port], 'the same ip:port coming back is announced again')
+})
+
+t.test('unsubscribe detaches: a change reaches the other subscriber, not the detached one', async (t) => {
+  const open = await openPorts(2)
+  t.teardown(open.close)
+  const [a, b] = open.ports as [number, number]
+  const service = uniqueService('disc-unsub')
+  await register(service, { port: a })
+  const { discovery, client } = setup(t)
+  await discovery.instances(service)
+  let detachedCalls = 0
+  const off = discovery.subscribe(service, () => { detachedCalls++ })
+  await waitFor(() => detachedCalls === 1)
+  off()
+  off()
+  const reached = seen(discovery, service, (list) => list.some((i) => i.port === b))
+  await register(service, { port: b })
+  await reached
+  t.equal(detachedCalls, 1, 'not called after unsubscribe')
+
+  const reactor = (client as unknown as { _hostReactor: NodeJS.EventEmitter })._hostReactor
+  const event = `DEFAULT_GROUP@@${service}_changed`
+  t.equal(reactor.listenerCount(event), 1, 'one push listener per service while open')
+  discovery.close()
+  t.equal(reactor.listenerCount(event), 0, 'close() detaches it (the SDK close would not)')
+  t.throws(() => discovery.cached(service), /closed/)
+})
+
+t.test('a UDP dump packet is acknowledged, nothing is printed, and discovery keeps following changes', async (t) => {
+  const open = await openPorts(2)
+  t.teardown(open.close)
+  const [a, b] = open.ports as [number, number]
+  const service = uniqueService('disc-dump')
+  await register(service, { port: a })
+  const { discovery, client, lines } = setup(t, { refreshInterval: 60_000 })
+  await discovery.instances(service)
+  const stderr: string[] = []
+  const write = process.stderr.write
+  process.stderr.write = ((chunk: string) => { stderr.push(String(chunk)); return true }) as typeof write
+  t.teardown(() => { process.stderr.write = write })
+
+  const udpPort = (client as unknown as { _hostReactor: { _pushReceiver: { udpPort: number } } })._hostReactor._pushReceiver.udpPort
+  const socket = dgram.createSocket('udp4')
+  t.teardown(() => socket.close())
+  const reply = new Promise<string>((resolve) => socket.once('message', (msg) => resolve(msg.toString())))
+  socket.send(JSON.stringify({ type: 'dump', lastRefTime: 1, data: '' }), udpPort, '127.0.0.1')
+  const ack = JSON.parse(await Promise.race([reply, new Promise<string>((resolve) => setTimeout(() => resolve('{"type":"none"}'), 2000))])) as { type: string, data: string }
+  process.stderr.write = write
+  t.equal(ack.type, 'dump-ack', 'the SDK answers the dump instead of throwing')
+  t.type(JSON.parse(ack.data), 'object')
+  t.same(stderr, [], 'no stack trace on stderr')
+  t.notOk(lines.some((l) => l.level === 'error'), 'nothing logged as error')
+
+  const reached = seen(discovery, service, (list) => list.some((i) => i.port === b), 5000)
+  await register(service, { port: b })
+  await reached
+  t.pass('still follows pushes after the dump')
+})
