@@ -1,0 +1,338 @@
+// Service discovery: a local cache of each looked-up service's instances, kept current by Nacos's
+// UDP pushes (through the SDK's push receiver) and by our own periodic re-read. Picks are served
+// from the cache, so they keep working while Nacos is down.
+//
+// The SDK's subscription machinery is not used as such, because (see README, "The nacos SDK's
+// defects"):
+// - HostReactor.processServiceJSON drops a host list that became empty (ServiceInfo.isValid), so
+//   nobody learns that the last instance left; and its getAllInstances(…, false) then still
+//   returns the stale hosts. We patch the reactor to pass empty lists on, and read lists ourselves;
+// - HostReactor._close() unsubscribes with a string where a {serviceName} is expected, so every
+//   listener stays attached after close; we detach our own listeners;
+// - getServiceInfo() racing close() schedules a poll timer after close cleared them: a loop that
+//   never ends. We never start the SDK's polls; our timers are unref()'d and cleared by close();
+// - a `dump` UDP packet calls the getter getServiceInfoMap as a function: TypeError, no ack, and a
+//   stack trace on stderr. We give the reactor a callable getServiceInfoMap and an error listener.
+import createError from '@fastify/error'
+import type { NamingClient } from './sdk.js'
+import { createBalancerState, pickFromPool, toPool, type Instance, type Pool, type Strategy } from './balancer.js'
+
+export type { Instance, Strategy } from './balancer.js'
+
+export const NoInstanceError = createError<[service: string, group: string, options?: { cause: unknown }]>(
+  'FST_NACOS_NO_INSTANCE', 'No available instance of service %s (group %s)', 503)
+
+export interface DiscoveryLogger {
+  info: (obj: object, msg: string) => void
+  warn: (obj: object, msg: string) => void
+  debug: (obj: object, msg: string) => void
+  error: (obj: object, msg: string) => void
+}
+
+export interface DiscoveryOptions {
+  client: NamingClient
+  log: DiscoveryLogger
+  /** How often each looked-up service is re-read from Nacos, ms (default 5000). Pushes come sooner. */
+  refreshInterval?: number
+}
+
+export interface ServiceQuery {
+  group?: string
+  /** Only instances of these clusters; empty means every cluster. */
+  clusters?: readonly string[]
+}
+
+export interface InstancesOptions extends ServiceQuery {
+  /** Only healthy, enabled instances. */
+  healthyOnly?: boolean
+}
+
+export interface PickOptions extends ServiceQuery {
+  strategy?: Strategy
+}
+
+export type InstancesListener = (instances: readonly Instance[]) => void
+
+/** A host as Nacos's instance list and pushes carry it. */
+interface RawHost {
+  instanceId?: string
+  ip: string
+  port: number
+  weight?: number
+  healthy?: boolean
+  enabled?: boolean
+  ephemeral?: boolean
+  clusterName?: string
+  metadata?: Record<string, string>
+}
+
+interface RawServiceInfo {
+  name?: string
+  clusters?: string
+  hosts?: RawHost[]
+  lastRefTime?: number
+}
+
+interface Reactor {
+  on: (event: string, fn: (...args: never[]) => void) => void
+  removeListener: (event: string, fn: (...args: never[]) => void) => void
+  emit: (event: string, ...args: unknown[]) => boolean
+  processServiceJSON: (json: string) => unknown
+  _serviceInfoMap: Map<string, { hosts: RawHost[], lastRefTime: number }>
+  _pushReceiver: { udpPort: number, on: Reactor['on'], removeListener: Reactor['removeListener'] }
+}
+
+interface ClientInternals {
+  ready: () => Promise<void>
+  _hostReactor: Reactor
+  _serverProxy: { queryList: (service: string, clusters: string, udpPort: number, healthyOnly: boolean) => Promise<string> }
+}
+
+interface Entry {
+  readonly service: string
+  readonly group: string
+  readonly clusters: string
+  /** The HostReactor event that carries pushes for this service and cluster set. */
+  readonly pushEvent: string
+  instances: readonly Instance[] | undefined
+  pool: Pool
+  lastRefTime: number
+  signature: string
+  first: Promise<void> | undefined
+  timer: NodeJS.Timeout | undefined
+  readonly listeners: Set<InstancesListener>
+  readonly onPush: (hosts: RawHost[], info?: { lastRefTime?: number }) => void
+}
+
+const DEFAULT_GROUP = 'DEFAULT_GROUP'
+const patched = new WeakSet<object>()
+
+/** Repairs, once per client, the SDK paths that pushes and dumps go through. */
+function patchReactor (reactor: Reactor): void {
+  if (patched.has(reactor)) return
+  patched.add(reactor)
+  const original = reactor.processServiceJSON.bind(reactor)
+  reactor.processServiceJSON = (json: string) => {
+    const result = original(json)
+    const data = JSON.parse(json) as RawServiceInfo
+    if (Array.isArray(data.hosts) && data.hosts.length === 0 && data.name) {
+      const key = data.clusters ? `${data.name}@@${data.clusters}` : data.name
+      // The SDK kept the old hosts: empty them too, or a host that comes back with the same
+      // ip:port would compare equal to the stale entry and never be announced.
+      const old = reactor._serviceInfoMap.get(key)
+      if (old) {
+        old.hosts = []
+        old.lastRefTime = data.lastRefTime ?? old.lastRefTime
+      }
+      reactor.emit(`${key}_changed`, [], { lastRefTime: data.lastRefTime })
+    }
+    return result
+  }
+  Object.defineProperty(reactor, 'getServiceInfoMap', {
+    configurable: true,
+    value: () => Object.fromEntries(reactor._serviceInfoMap)
+  })
+}
+
+function toInstance (host: RawHost, service: string): Instance {
+  const metadata = Object.freeze({ ...host.metadata })
+  return Object.freeze({
+    instanceId: host.instanceId ?? `${host.ip}#${host.port}#${host.clusterName ?? 'DEFAULT'}`,
+    ip: host.ip,
+    port: host.port,
+    weight: host.weight ?? 1,
+    healthy: host.healthy ?? true,
+    enabled: host.enabled ?? true,
+    ephemeral: host.ephemeral ?? true,
+    clusterName: host.clusterName ?? 'DEFAULT',
+    serviceName: service,
+    metadata
+  })
+}
+
+export class Discovery {
+  readonly #client: ClientInternals
+  readonly #log: DiscoveryLogger
+  readonly #refreshInterval: number
+  readonly #entries = new Map<string, Entry>()
+  readonly #balancer = createBalancerState()
+  readonly #onSdkError = (err: Error): void => { this.#log.debug({ err: { name: err.name, message: err.message } }, 'nacos sdk error') }
+  #reachable = true
+  #closed = false
+
+  constructor (options: DiscoveryOptions) {
+    this.#client = options.client as unknown as ClientInternals
+    this.#log = options.log
+    this.#refreshInterval = options.refreshInterval ?? 5000
+    const reactor = this.#client._hostReactor
+    patchReactor(reactor)
+    // With a listener of ours, sdk-base no longer prints these errors on stderr.
+    reactor.on('error', this.#onSdkError)
+    reactor._pushReceiver.on('error', this.#onSdkError)
+  }
+
+  /** Instances of a service: the first call reads Nacos and keeps the service current; later calls read the cache. */
+  async instances (service: string, options: InstancesOptions = {}): Promise<readonly Instance[]> {
+    const entry = this.#entry(service, options)
+    if (entry.instances === undefined) await this.#load(entry)
+    return this.#filter(entry.instances ?? [], options)
+  }
+
+  /** The cached instances, or undefined while the service has not been read yet (reading starts). */
+  cached (service: string, options: InstancesOptions = {}): readonly Instance[] | undefined {
+    const entry = this.#entry(service, options)
+    return entry.instances && this.#filter(entry.instances, options)
+  }
+
+  /** One instance to call, by `strategy` (default weighted-random); FST_NACOS_NO_INSTANCE when there is none. */
+  async pick (service: string, options: PickOptions = {}): Promise<Instance> {
+    const entry = this.#entry(service, options)
+    if (entry.instances === undefined) {
+      try {
+        await this.#load(entry)
+      } catch (err) {
+        throw new NoInstanceError(service, entry.group, { cause: err })
+      }
+    }
+    const chosen = pickFromPool(entry.pool, options.strategy ?? 'weighted-random', this.#balancer, this.#key(entry))
+    if (!chosen) throw new NoInstanceError(service, entry.group)
+    return chosen
+  }
+
+  /**
+   * The synchronous pick for hot paths: undefined when the cache is cold (reading starts) or has
+   * no eligible instance, so `pickCached(s) ?? await pick(s)` gives the precise answer.
+   */
+  pickCached (service: string, options: PickOptions = {}): Instance | undefined {
+    const entry = this.#entry(service, options)
+    return pickFromPool(entry.pool, options.strategy ?? 'weighted-random', this.#balancer, this.#key(entry))
+  }
+
+  /**
+   * Calls `listener` with the full instance list now (once known) and after every change,
+   * an empty list included. Returns the function that detaches it.
+   */
+  subscribe (service: string, listener: InstancesListener, options: ServiceQuery = {}): () => void {
+    const entry = this.#entry(service, options)
+    entry.listeners.add(listener)
+    if (entry.instances !== undefined) {
+      const current = entry.instances
+      setImmediate(() => { if (entry.listeners.has(listener)) this.#notify(entry, listener, current) })
+    } else {
+      this.#load(entry).catch(() => {})
+    }
+    return () => { entry.listeners.delete(listener) }
+  }
+
+  /** Stops every refresh and detaches every listener; the cache is dropped. */
+  close (): void {
+    this.#closed = true
+    const reactor = this.#client._hostReactor
+    for (const entry of this.#entries.values()) {
+      clearTimeout(entry.timer)
+      entry.listeners.clear()
+      reactor.removeListener(entry.pushEvent, entry.onPush)
+    }
+    this.#entries.clear()
+    reactor.removeListener('error', this.#onSdkError)
+    reactor._pushReceiver.removeListener('error', this.#onSdkError)
+  }
+
+  #key (entry: Pick<Entry, 'group' | 'service' | 'clusters'>): string {
+    return `${entry.group}@@${entry.service}@@${entry.clusters}`
+  }
+
+  #filter (instances: readonly Instance[], options: InstancesOptions): readonly Instance[] {
+    return options.healthyOnly === true ? instances.filter((i) => i.healthy && i.enabled) : instances
+  }
+
+  #entry (service: string, options: ServiceQuery): Entry {
+    if (this.#closed) throw new Error('discovery is closed')
+    const group = options.group ?? DEFAULT_GROUP
+    const clusters = [...new Set(options.clusters ?? [])].sort().join(',')
+    const key = this.#key({ group, service, clusters })
+    const existing = this.#entries.get(key)
+    if (existing) return existing
+    const grouped = `${group}@@${service}`
+    const entry: Entry = {
+      service,
+      group,
+      clusters,
+      pushEvent: `${clusters ? `${grouped}@@${clusters}` : grouped}_changed`,
+      instances: undefined,
+      pool: toPool([]),
+      lastRefTime: 0,
+      signature: '',
+      first: undefined,
+      timer: undefined,
+      listeners: new Set(),
+      onPush: (hosts, info) => { this.#apply(entry, hosts, info?.lastRefTime ?? Date.now()) }
+    }
+    this.#entries.set(key, entry)
+    this.#client._hostReactor.on(entry.pushEvent, entry.onPush)
+    this.#load(entry).catch(() => {})
+    return entry
+  }
+
+  /** The first read of a service, shared by concurrent callers; it starts the refresh loop. */
+  async #load (entry: Entry): Promise<void> {
+    entry.first ??= this.#refresh(entry).finally(() => {
+      entry.first = undefined
+      this.#schedule(entry)
+    })
+    await entry.first
+  }
+
+  #schedule (entry: Entry): void {
+    if (this.#closed || entry.timer !== undefined) return
+    entry.timer = setTimeout(() => {
+      entry.timer = undefined
+      this.#refresh(entry).catch(() => {}).finally(() => this.#schedule(entry))
+    }, this.#refreshInterval).unref()
+  }
+
+  /** Reads the list from Nacos, passing the SDK's push port so Nacos pushes changes to it. */
+  async #refresh (entry: Entry): Promise<void> {
+    try {
+      await this.#client.ready()
+      const grouped = `${entry.group}@@${entry.service}`
+      const udpPort = this.#client._hostReactor._pushReceiver.udpPort
+      const json = await this.#client._serverProxy.queryList(grouped, entry.clusters, udpPort, false)
+      const data = JSON.parse(json) as RawServiceInfo
+      if (!this.#reachable) this.#log.info({ service: entry.service, group: entry.group }, 'Nacos reachable again: discovery follows changes')
+      this.#reachable = true
+      this.#apply(entry, data.hosts ?? [], data.lastRefTime ?? Date.now())
+    } catch (err) {
+      if (this.#closed) return
+      if (this.#reachable) {
+        this.#log.warn({ service: entry.service, group: entry.group, err: { message: (err as Error).message } },
+          'Nacos unreachable: serving the last known instances')
+      }
+      this.#reachable = false
+      throw err
+    }
+  }
+
+  #apply (entry: Entry, hosts: RawHost[], lastRefTime: number): void {
+    if (this.#closed) return
+    // A push and a read can cross: the older view must not undo the newer one.
+    if (entry.instances !== undefined && lastRefTime < entry.lastRefTime) return
+    entry.lastRefTime = lastRefTime
+    const signature = JSON.stringify(hosts.map((h) => [h.ip, h.port, h.weight, h.healthy, h.enabled, h.clusterName, h.metadata]).sort())
+    if (entry.instances !== undefined && signature === entry.signature) return
+    const first = entry.instances === undefined
+    entry.signature = signature
+    entry.instances = Object.freeze(hosts.map((h) => toInstance(h, entry.service)))
+    entry.pool = toPool(entry.instances)
+    this.#log.debug({ service: entry.service, group: entry.group, count: entry.instances.length, first }, 'instances changed')
+    for (const listener of entry.listeners) this.#notify(entry, listener, entry.instances)
+  }
+
+  #notify (entry: Entry, listener: InstancesListener, instances: readonly Instance[]): void {
+    try {
+      listener(instances)
+    } catch (err) {
+      this.#log.error({ service: entry.service, group: entry.group, err }, 'an instances listener threw')
+    }
+  }
+}
