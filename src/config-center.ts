@@ -32,12 +32,8 @@ export const ConfigInvalidError = createError<[dataId: string, group: string, pa
 
 export type ConfigType = 'json' | 'yaml' | 'properties' | 'text'
 
-export interface ConfigLogger {
-  info: (obj: object, msg: string) => void
-  warn: (obj: object, msg: string) => void
-  debug: (obj: object, msg: string) => void
-  error: (obj: object, msg: string) => void
-}
+/** pino-like: `log.warn({ service }, 'message')`. */
+export type ConfigLogger = Record<'info' | 'warn' | 'debug' | 'error', (obj: object, msg: string) => void>
 
 export interface ConfigCenterOptions {
   serverAddr: readonly string[]

@@ -22,12 +22,8 @@ export type { Instance, Strategy } from './balancer.js'
 export const NoInstanceError = createError<[service: string, group: string, options?: { cause: unknown }]>(
   'FST_NACOS_NO_INSTANCE', 'No available instance of service %s (group %s)', 503)
 
-export interface DiscoveryLogger {
-  info: (obj: object, msg: string) => void
-  warn: (obj: object, msg: string) => void
-  debug: (obj: object, msg: string) => void
-  error: (obj: object, msg: string) => void
-}
+/** pino-like: `log.warn({ service }, 'message')`. */
+export type DiscoveryLogger = Record<'info' | 'warn' | 'debug' | 'error', (obj: object, msg: string) => void>
 
 export interface DiscoveryOptions {
   client: NamingClient
@@ -54,24 +50,8 @@ export interface PickOptions extends ServiceQuery {
 export type InstancesListener = (instances: readonly Instance[]) => void
 
 /** A host as Nacos's instance list and pushes carry it. */
-interface RawHost {
-  instanceId?: string
-  ip: string
-  port: number
-  weight?: number
-  healthy?: boolean
-  enabled?: boolean
-  ephemeral?: boolean
-  clusterName?: string
-  metadata?: Record<string, string>
-}
-
-interface RawServiceInfo {
-  name?: string
-  clusters?: string
-  hosts?: RawHost[]
-  lastRefTime?: number
-}
+type RawHost = Partial<Omit<Instance, 'serviceName'>> & Pick<Instance, 'ip' | 'port'>
+interface RawServiceInfo { name?: string, clusters?: string, hosts?: RawHost[], lastRefTime?: number }
 
 interface Reactor {
   on: (event: string, fn: (...args: never[]) => void) => void
