@@ -7,6 +7,9 @@ import { NacosHttpClient } from './http-client.js'
 import { closeNamingClient, createNamingClient, NamingTransport, sdkLogger, type NamingClient } from './sdk.js'
 import { Registry, type RegistryStatus } from './registry.js'
 import { installSignalHandlers, type SignalHandlers } from './shutdown.js'
+import { Discovery, type Instance, type InstancesListener, type InstancesOptions, type PickOptions, type ServiceQuery } from './discovery.js'
+import { baseUrl } from './balancer.js'
+import { ConfigCenter, type PreloadEntry } from './config-center.js'
 
 export interface NacosPluginOptions extends NacosSettings {
   /**
@@ -18,9 +21,16 @@ export interface NacosPluginOptions extends NacosSettings {
   closeGraceDelay?: number
   /** Load `.env` and `.env.<NODE_ENV>` from the working directory (default true). */
   dotenv?: boolean
+  /**
+   * Configs read before the app is ready (start-up fails if one is invalid) and kept current
+   * afterwards, in `app.nacos.configs` by `key` (default: the dataId).
+   */
+  configs?: PreloadEntry[]
+  /** How often each looked-up service is re-read from Nacos besides its pushes, ms (default 5000). */
+  discoveryRefreshInterval?: number
 }
 
-/** `fastify.nacos`: the service's registration, and the escape hatch to the SDK. */
+/** `fastify.nacos`: this service's registration, discovery of others, the config center. */
 export interface NacosRegistry {
   /** State machine, instance, last beat, last error, counters. */
   status: () => RegistryStatus
@@ -32,6 +42,20 @@ export interface NacosRegistry {
   readonly settings: ReturnType<typeof redact>
   /** The `nacos` SDK naming client (created on first use), for what this plugin does not cover. */
   readonly client: NamingClient
+  /** Instances of a service from the local cache; the first call reads Nacos and subscribes. */
+  instances: (service: string, options?: InstancesOptions) => Promise<readonly Instance[]>
+  /** One enabled, healthy instance (default strategy weighted-random); FST_NACOS_NO_INSTANCE (503) when none. */
+  pick: (service: string, options?: PickOptions) => Promise<Instance>
+  /** Synchronous pick from the cache: undefined while the service is not known yet or has no eligible instance. */
+  pickCached: (service: string, options?: PickOptions) => Instance | undefined
+  /** `http://ip:port` of a picked instance (https when its metadata says `secure: "true"`). */
+  pickUrl: (service: string, options?: PickOptions) => Promise<string>
+  /** Calls `listener` with the instance list now and after every change; returns the unsubscribe function. */
+  subscribe: (service: string, listener: InstancesListener, options?: ServiceQuery) => () => void
+  /** The config center: get, watch, publish, remove (created on first use). */
+  readonly config: ConfigCenter
+  /** Values of the `configs` option, kept current; undefined while a config is absent. */
+  readonly configs: ReadonlyMap<string, unknown>
 }
 
 declare module 'fastify' {
@@ -55,7 +79,7 @@ async function probe (http: NacosHttpClient, config: NacosConfig): Promise<void>
 }
 
 const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, options) => {
-  const { handleSignals = true, closeGraceDelay = 10_000, dotenv = true, ...settings } = options
+  const { handleSignals = true, closeGraceDelay = 10_000, dotenv = true, configs = [], discoveryRefreshInterval, ...settings } = options
   const config = resolveConfig(settings, { dotenv })
   const log = fastify.log.child({ plugin: 'nacos' }, { level: config.logLevel })
   const http = new NacosHttpClient({ username: config.username, password: config.password, timeout: config.requestTimeoutMs, log })
@@ -74,13 +98,41 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     return client
   }
   const registry = new Registry({ transport: new NamingTransport(naming, http), config, log })
+  let discovery: Discovery | undefined
+  const discover = (): Discovery => {
+    discovery ??= new Discovery({ client: naming(), log, refreshInterval: discoveryRefreshInterval })
+    return discovery
+  }
+  let center: ConfigCenter | undefined
+  const configCenter = (): ConfigCenter => {
+    center ??= new ConfigCenter({ serverAddr: config.serverAddr, namespace: config.namespace, httpclient: http, log, cacheDir: config.cacheDir })
+    return center
+  }
+  let preloaded: ReadonlyMap<string, unknown> = new Map()
+  if (configs.length > 0) {
+    try {
+      preloaded = await configCenter().preload(configs)
+    } catch (err) {
+      // No onClose hook exists yet: release what was opened, or the long poll keeps the process up.
+      center?.close()
+      http.close()
+      throw err
+    }
+  }
 
   const decorator: NacosRegistry = {
     status: () => registry.status(),
     register: async () => await registry.register(),
     deregister: async () => await registry.deregister(),
     settings: redact(config),
-    get client () { return naming() }
+    get client () { return naming() },
+    instances: async (service, opts) => await discover().instances(service, opts),
+    pick: async (service, opts) => await discover().pick(service, opts),
+    pickCached: (service, opts) => discover().pickCached(service, opts),
+    pickUrl: async (service, opts) => baseUrl(await discover().pick(service, opts)),
+    subscribe: (service, listener, opts) => discover().subscribe(service, listener, opts),
+    get config () { return configCenter() },
+    configs: preloaded
   }
   fastify.decorate('nacos', decorator)
 
@@ -110,6 +162,10 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
   fastify.addHook('onClose', async () => {
     registry.close()
     signals?.uninstall()
+    // Our listeners come off the SDK's reactor before the SDK's own close, and the config long
+    // poll ends before the shared HTTP client does.
+    discovery?.close()
+    center?.close()
     if (client !== undefined) await closeNamingClient(client)
     http.close()
   })
@@ -123,3 +179,6 @@ export { detectIp, inNetwork, isIPv4, type InterfaceTable, type IpPreferences } 
 export { ConfigError, RegistrationFailedError, NotListeningError, RegistrationDisabledError } from './errors.js'
 export type { RegistryStatus, RegistrationState } from './registry.js'
 export type { InstanceSpec, NamingClient } from './sdk.js'
+export { NoInstanceError, type Instance, type Strategy, type InstancesListener, type InstancesOptions, type PickOptions, type ServiceQuery } from './discovery.js'
+export { baseUrl, STRATEGIES } from './balancer.js'
+export { ConfigCenter, ConfigInvalidError, parseProperties, type ConfigType, type ConfigOptions, type PreloadEntry } from './config-center.js'
