@@ -1,6 +1,7 @@
 import { expect, test } from 'tstyche'
 import Fastify from 'fastify'
-import nacos, { detectIp, fastifyNacos, type NacosRegistry, type RegistryStatus } from '../src/index.js'
+import { Type } from '@sinclair/typebox'
+import nacos, { detectIp, fastifyNacos, type Instance, type NacosRegistry, type RegistryStatus } from '../src/index.js'
 
 test('detectIp', () => {
   expect(detectIp()).type.toBe<string>()
@@ -27,4 +28,19 @@ test('app.nacos is typed by module augmentation', () => {
   expect(app.nacos.deregister()).type.toBe<Promise<RegistryStatus>>()
   expect(app.nacos.settings.password).type.toBe<string | undefined>()
   expect(app.nacos).type.not.toHaveProperty('start')
+})
+
+test('discovery and config through app.nacos', () => {
+  const app = Fastify()
+  expect(app.nacos.pick('orders')).type.toBe<Promise<Instance>>()
+  expect(app.nacos.pickUrl('orders', { strategy: 'round-robin' })).type.toBe<Promise<string>>()
+  expect(app.nacos.pickCached('orders')).type.toBe<Instance | undefined>()
+  expect(app.nacos.instances('orders', { group: 'G', clusters: ['a'], healthyOnly: true })).type.toBe<Promise<readonly Instance[]>>()
+  expect(app.nacos.pick).type.not.toBeCallableWith('orders', { strategy: 'least-conn' })
+  expect(app.nacos.subscribe('orders', () => {})).type.toBe<() => void>()
+  const Limits = Type.Object({ rps: Type.Number() })
+  expect(app.nacos.config.get('limits.yaml', { schema: Limits })).type.toBe<Promise<{ rps: number } | undefined>>()
+  expect(app.nacos.configs).type.toBe<ReadonlyMap<string, unknown>>()
+  expect(app.register).type.toBeCallableWith(nacos, { configs: [{ dataId: 'limits.yaml', schema: Limits }] })
+  expect(app.register).type.not.toBeCallableWith(nacos, { configs: [{ key: 'limits' }] })
 })
