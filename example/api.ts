@@ -1,0 +1,104 @@
+// The example API: the TypeScript counterpart of the seed's Flask service. It registers itself
+// with Nacos, serves the monitoring routes and Swagger UI, reads its settings from the Nacos
+// config center (and follows their changes live), and calls the echo service it finds through
+// discovery.
+import Fastify from 'fastify'
+import nacos, { STRATEGIES } from 'fastify-nacos'
+import { Type, type Static, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { API_CONFIG, API_SERVICE, ECHO_SERVICE, HOST, loggerOptions, portFrom } from './common.js'
+
+/** The API's settings, as kept in Nacos under `example-api.yaml`; every change is validated. */
+const ApiSettings = Type.Object({
+  greeting: Type.String({ minLength: 1, maxLength: 100, default: 'Hello' }),
+  strategy: Type.Union(STRATEGIES.map((s) => Type.Literal(s)), { default: 'round-robin' })
+}, { $id: 'ApiSettings' })
+type ApiSettings = Static<typeof ApiSettings>
+/** Served while the config does not exist in Nacos. */
+const DEFAULT_SETTINGS: ApiSettings = { greeting: 'Hello', strategy: 'round-robin' }
+
+const EchoReply = Type.Object({ message: Type.String(), instance: Type.String(), pid: Type.Integer() })
+const Upstream = Type.Object({
+  answeredBy: Type.String({ description: 'ip:port of the echo instance that answered' }),
+  strategy: Type.String(),
+  reply: EchoReply
+}, { $id: 'Upstream' })
+const Spread = Type.Object({
+  calls: Type.Integer(),
+  strategy: Type.String(),
+  byInstance: Type.Record(Type.String(), Type.Integer(), { description: 'answers per echo instance' })
+}, { $id: 'Spread' })
+const Problem = Type.Object({ statusCode: Type.Integer(), error: Type.String(), message: Type.String() })
+
+const app = Fastify({ logger: loggerOptions() }).withTypeProvider<TypeBoxTypeProvider>()
+await app.register(nacos, {
+  serviceName: API_SERVICE,
+  configs: [{ dataId: API_CONFIG, key: 'settings', schema: ApiSettings }],
+  monitoring: { swaggerUi: true }
+})
+
+// app.nacos.configs holds the value validated against ApiSettings, kept current by Nacos pushes.
+const settings = (): ApiSettings => (app.nacos.configs.get('settings') as ApiSettings | undefined) ?? DEFAULT_SETTINGS
+
+// Following changes live: the listener sees every new value that passed the schema.
+const unwatch = app.nacos.config.watch(API_CONFIG, { schema: ApiSettings }, (value) => {
+  app.log.info({ dataId: API_CONFIG, settings: value ?? DEFAULT_SETTINGS }, value === undefined ? 'settings absent in Nacos: defaults' : 'settings from Nacos')
+})
+app.addHook('onClose', async () => { unwatch() })
+
+app.get('/hello', {
+  schema: {
+    summary: 'Greets with the greeting configured in Nacos (changes apply without a restart)',
+    querystring: Type.Object({ name: Type.String({ default: 'world', minLength: 1, maxLength: 100 }) }),
+    response: { 200: Type.Object({ message: Type.String(), source: Type.String() }) }
+  }
+}, async (request) => ({
+  message: `${settings().greeting}, ${request.query.name}!`,
+  source: app.nacos.configs.get('settings') === undefined ? 'defaults' : `nacos:${API_CONFIG}`
+}))
+
+app.get('/settings', {
+  schema: { summary: `The current settings (Nacos config ${API_CONFIG})`, response: { 200: ApiSettings } }
+}, async () => settings())
+
+/** One call to an echo instance found through discovery. */
+async function callEcho (message: string): Promise<Static<typeof Upstream>> {
+  const { strategy } = settings()
+  // pickUrl throws FST_NACOS_NO_INSTANCE (503) when no healthy echo instance is registered.
+  const base = await app.nacos.pickUrl(ECHO_SERVICE, { strategy })
+  const res = await fetch(`${base}/echo?${new URLSearchParams({ message }).toString()}`, { signal: AbortSignal.timeout(3000) })
+  if (!res.ok) throw new Error(`${ECHO_SERVICE} at ${base} answered HTTP ${res.status}`)
+  const reply = await res.json() as Static<typeof EchoReply>
+  return { answeredBy: base.replace(/^https?:\/\//, ''), strategy, reply }
+}
+
+app.get('/echo', {
+  schema: {
+    summary: `Calls ${ECHO_SERVICE} through Nacos discovery and says which instance answered`,
+    querystring: Type.Object({ message: Type.String({ default: 'ping', maxLength: 200 }) }),
+    response: { 200: Upstream, 502: Problem }
+  }
+}, async (request, reply) => {
+  try {
+    return await callEcho(request.query.message)
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 503) throw err
+    return await reply.code(502).send({ statusCode: 502, error: 'Bad Gateway', message: (err as Error).message })
+  }
+})
+
+app.get('/echo/spread', {
+  schema: {
+    summary: 'Calls the echo service several times: the answers per instance show the load balancing',
+    querystring: Type.Object({ calls: Type.Integer({ minimum: 1, maximum: 100, default: 10 }) }),
+    response: { 200: Spread }
+  }
+}, async (request) => {
+  const byInstance: Record<string, number> = {}
+  for (let i = 0; i < request.query.calls; i++) {
+    const { answeredBy } = await callEcho(`call ${i + 1}`)
+    byInstance[answeredBy] = (byInstance[answeredBy] ?? 0) + 1
+  }
+  return { calls: request.query.calls, strategy: settings().strategy, byInstance }
+})
+
+await app.listen({ port: portFrom('PORT', 3000), host: HOST })

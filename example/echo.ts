@@ -1,0 +1,33 @@
+// The second service: it only says which instance answered. `npm run demo` starts it twice, on
+// two ports, so the API's calls through discovery show the load balancing.
+import Fastify from 'fastify'
+import nacos from 'fastify-nacos'
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { ECHO_SERVICE, HOST, loggerOptions, portFrom } from './common.js'
+
+const EchoReply = Type.Object({
+  message: Type.String(),
+  instance: Type.String({ description: 'ip:port of the instance that answered' }),
+  pid: Type.Integer()
+}, { $id: 'EchoReply' })
+
+const app = Fastify({ logger: loggerOptions() }).withTypeProvider<TypeBoxTypeProvider>()
+await app.register(nacos, { serviceName: ECHO_SERVICE, metadata: { role: 'echo' } })
+
+app.get('/echo', {
+  schema: {
+    summary: 'Echoes the message and names this instance',
+    querystring: Type.Object({ message: Type.String({ default: 'ping', maxLength: 200 }) }),
+    response: { 200: EchoReply }
+  }
+}, async (request) => {
+  const instance = app.nacos.status().instance
+  return {
+    message: request.query.message,
+    instance: instance === null ? `${HOST}:${port}` : `${instance.ip}:${instance.port}`,
+    pid: process.pid
+  }
+})
+
+const port = portFrom('PORT', 3101)
+await app.listen({ port, host: HOST })

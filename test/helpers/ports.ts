@@ -1,0 +1,37 @@
+// Ports for tests that start whole processes: free ones from the OS, and whether anything still listens.
+import { createServer, connect } from 'node:net'
+import { once } from 'node:events'
+
+/** A port nothing listens on right now (the OS picks it; the probe socket is closed again). */
+export async function freePort (): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+/** true when a TCP connection to 127.0.0.1:port is refused (nothing listens). */
+export async function refused (port: number): Promise<boolean> {
+  const socket = connect(port, '127.0.0.1')
+  try {
+    await once(socket, 'connect')
+    return false
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ECONNREFUSED'
+  } finally {
+    socket.destroy()
+  }
+}
+
+/** true when no process has this pid (or, negative, no process is in this process group). */
+export function gone (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return false
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH'
+  }
+}
