@@ -70,7 +70,8 @@ export interface NacosSettings {
   cacheDir?: string
 }
 
-const OPTION_ENV: Record<keyof NacosSettings, keyof Env> = {
+/** Which environment variable each option sets (the README table is generated from this and EnvSchema). */
+export const OPTION_ENV: Record<keyof NacosSettings, keyof Env> = {
   serverAddr: 'NACOS_SERVER_ADDR',
   namespace: 'NACOS_NAMESPACE',
   group: 'NACOS_GROUP',
