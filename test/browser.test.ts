@@ -1,0 +1,83 @@
+// The example API seen in a real browser: headless Chromium (Debian's `chromium`, driven with
+// playwright-core) opens its Swagger UI, the monitoring routes render, a screenshot is saved
+// under artifacts/ (git-ignored). Without chromium this test fails: `.ci/run` installs it.
+import t from 'tap'
+import { execFile, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright-core'
+import { NACOS_ADDR, listInstances, waitFor } from './helpers/nacos-api.ts'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+// Compiled apart from example/dist, which `npm run demo` (and its test) write.
+const OUT = join(ROOT, 'example/dist/browser-test')
+const SCREENSHOT = join(ROOT, 'artifacts/swagger-ui.png')
+const ROUTES = [
+  ['GET', '/monitoring/nacos/service'],
+  ['GET', '/monitoring/nacos/service/{serviceName}/instances'],
+  ['POST', '/monitoring/nacos/service/register'],
+  ['POST', '/monitoring/nacos/service/deregister'],
+  ['GET', '/monitoring/nacos/health'],
+  ['GET', '/hello']
+] as const
+
+t.test('the Swagger UI of the running example shows the monitoring routes in headless Chromium', async (t) => {
+  t.ok(existsSync(CHROMIUM), `chromium at ${CHROMIUM} (Debian: apt-get install chromium; .ci/run does it)`)
+  if (!existsSync(CHROMIUM)) return
+
+  await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'example/tsconfig.json', '--outDir', OUT], { cwd: ROOT })
+  const api = spawn(process.execPath, [join(OUT, 'api.js')], {
+    cwd: ROOT,
+    env: { ...process.env, NACOS_SERVER_ADDR: NACOS_ADDR, NACOS_SERVICE_IP: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let log = ''
+  api.stdout.on('data', (d: Buffer) => { log += d.toString() })
+  api.stderr.on('data', (d: Buffer) => { log += d.toString() })
+  const exited = once(api, 'exit')
+  t.teardown(async () => {
+    if (api.exitCode === null && api.signalCode === null) {
+      api.kill('SIGTERM')
+      await exited
+    }
+  })
+  const port = Number(await waitFor(() => /"msg":"Server listening at http:\/\/127\.0\.0\.1:(\d+)"/.exec(log)?.[1] ?? (api.exitCode !== null ? '-1' : undefined), 30_000, 50))
+  t.ok(port > 0, `the example API listens (log: ${port > 0 ? 'ok' : log})`)
+  if (port <= 0) return
+  await waitFor(async () => (await listInstances('example-api')).some((h) => h.port === port), 10_000, 50)
+
+  const profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'))
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 1600 }
+  })
+  t.teardown(async () => {
+    await browser.close()
+    rmSync(profile, { recursive: true, force: true })
+  })
+  const page = browser.pages()[0] ?? await browser.newPage()
+  const started = Date.now()
+  const response = await page.goto(`http://127.0.0.1:${port}/documentation`, { waitUntil: 'load' })
+  t.equal(response?.status(), 200, 'the Swagger UI page is served')
+  await page.locator('.opblock').first().waitFor({ timeout: 20_000 })
+  t.comment(`Swagger UI rendered in ${Date.now() - started} ms`)
+
+  for (const [method, path] of ROUTES) {
+    const operation = page.locator(`.opblock-${method.toLowerCase()}`).filter({ has: page.locator(`[data-path="${path}"]`) })
+    t.equal(await operation.count(), 1, `${method} ${path} is listed`)
+    t.ok(await operation.first().isVisible(), `${method} ${path} is visible`)
+  }
+
+  mkdirSync(join(ROOT, 'artifacts'), { recursive: true })
+  await page.screenshot({ path: SCREENSHOT, fullPage: true })
+  const png = readFileSync(SCREENSHOT)
+  t.ok(png.subarray(1, 4).toString() === 'PNG' && png.length > 10_000, `screenshot saved: artifacts/swagger-ui.png (${(png.length / 1024).toFixed(0)} KiB)`)
+})
