@@ -2,19 +2,10 @@
 // UDP pushes (through the SDK's push receiver) and by our own periodic re-read. Picks are served
 // from the cache, so they keep working while Nacos is down.
 //
-// The SDK's subscription machinery is not used as such, because (see README, "The nacos SDK's
-// defects"):
-// - HostReactor.processServiceJSON drops a host list that became empty (ServiceInfo.isValid), so
-//   nobody learns that the last instance left; and its getAllInstances(…, false) then still
-//   returns the stale hosts. We patch the reactor to pass empty lists on, and read lists ourselves;
-// - HostReactor._close() unsubscribes with a string where a {serviceName} is expected, so every
-//   listener stays attached after close; we detach our own listeners;
-// - getServiceInfo() racing close() schedules a poll timer after close cleared them: a loop that
-//   never ends. We never start the SDK's polls; our timers are unref()'d and cleared by close();
-// - a `dump` UDP packet calls the getter getServiceInfoMap as a function: TypeError, no ack, and a
-//   stack trace on stderr. We give the reactor a callable getServiceInfoMap and an error listener.
+// The SDK's subscription machinery is not used as such: its defects and our repairs are in
+// src/sdk.ts (repairedNaming).
 import createError from '@fastify/error'
-import type { NamingClient } from './sdk.js'
+import { repairedNaming, type NamingClient, type NamingInternals, type RawHost, type RawServiceInfo } from './sdk.js'
 import { createBalancerState, pickFromPool, toPool, type Instance, type Pool, type Strategy } from './balancer.js'
 
 export type { Instance, Strategy } from './balancer.js'
@@ -49,25 +40,6 @@ export interface PickOptions extends ServiceQuery {
 
 export type InstancesListener = (instances: readonly Instance[]) => void
 
-/** A host as Nacos's instance list and pushes carry it. */
-type RawHost = Partial<Omit<Instance, 'serviceName'>> & Pick<Instance, 'ip' | 'port'>
-interface RawServiceInfo { name?: string, clusters?: string, hosts?: RawHost[], lastRefTime?: number }
-
-interface Reactor {
-  on: (event: string, fn: (...args: never[]) => void) => void
-  removeListener: (event: string, fn: (...args: never[]) => void) => void
-  emit: (event: string, ...args: unknown[]) => boolean
-  processServiceJSON: (json: string) => unknown
-  _serviceInfoMap: Map<string, { hosts: RawHost[], lastRefTime: number }>
-  _pushReceiver: { udpPort: number, on: Reactor['on'], removeListener: Reactor['removeListener'] }
-}
-
-interface ClientInternals {
-  ready: () => Promise<void>
-  _hostReactor: Reactor
-  _serverProxy: { queryList: (service: string, clusters: string, udpPort: number, healthyOnly: boolean) => Promise<string> }
-}
-
 interface Entry {
   readonly service: string
   readonly group: string
@@ -85,34 +57,6 @@ interface Entry {
 }
 
 const DEFAULT_GROUP = 'DEFAULT_GROUP'
-const patched = new WeakSet<object>()
-
-/** Repairs, once per client, the SDK paths that pushes and dumps go through. */
-function patchReactor (reactor: Reactor): void {
-  if (patched.has(reactor)) return
-  patched.add(reactor)
-  const original = reactor.processServiceJSON.bind(reactor)
-  reactor.processServiceJSON = (json: string) => {
-    const result = original(json)
-    const data = JSON.parse(json) as RawServiceInfo
-    if (Array.isArray(data.hosts) && data.hosts.length === 0 && data.name) {
-      const key = data.clusters ? `${data.name}@@${data.clusters}` : data.name
-      // The SDK kept the old hosts: empty them too, or a host that comes back with the same
-      // ip:port would compare equal to the stale entry and never be announced.
-      const old = reactor._serviceInfoMap.get(key)
-      if (old) {
-        old.hosts = []
-        old.lastRefTime = data.lastRefTime ?? old.lastRefTime
-      }
-      reactor.emit(`${key}_changed`, [], { lastRefTime: data.lastRefTime })
-    }
-    return result
-  }
-  Object.defineProperty(reactor, 'getServiceInfoMap', {
-    configurable: true,
-    value: () => Object.fromEntries(reactor._serviceInfoMap)
-  })
-}
 
 function toInstance (host: RawHost, service: string): Instance {
   const metadata = Object.freeze({ ...host.metadata })
@@ -131,7 +75,7 @@ function toInstance (host: RawHost, service: string): Instance {
 }
 
 export class Discovery {
-  readonly #client: ClientInternals
+  readonly #client: NamingInternals
   readonly #log: DiscoveryLogger
   readonly #refreshInterval: number
   readonly #entries = new Map<string, Entry>()
@@ -141,11 +85,10 @@ export class Discovery {
   #closed = false
 
   constructor (options: DiscoveryOptions) {
-    this.#client = options.client as unknown as ClientInternals
+    this.#client = repairedNaming(options.client)
     this.#log = options.log
     this.#refreshInterval = options.refreshInterval ?? 5000
     const reactor = this.#client._hostReactor
-    patchReactor(reactor)
     // With a listener of ours, sdk-base no longer prints these errors on stderr.
     reactor.on('error', this.#onSdkError)
     reactor._pushReceiver.on('error', this.#onSdkError)

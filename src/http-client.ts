@@ -147,8 +147,9 @@ export class NacosHttpClient implements SdkHttpClient {
     } catch (err) {
       if (this.#closed) throw new ClosedError()
       const failure = controller.signal.aborted ? controller.signal.reason as Error : err as Error
-      const cause = (failure as { cause?: { code?: string } }).cause?.code
-      this.lastFailure = `${init.method} ${url.origin}${url.pathname}: ${cause ?? failure.message}`
+      // fetch says only "fetch failed"; the reason (ECONNREFUSED, bad port, …) is in its cause.
+      const cause = (failure as { cause?: { code?: string, message?: string } }).cause
+      this.lastFailure = `${init.method} ${url.origin}${url.pathname}: ${cause?.code ?? cause?.message ?? failure.message}`
       throw failure
     } finally {
       clearTimeout(timer)

@@ -151,9 +151,11 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
 
   // Deregister before connections drain, so Nacos stops routing traffic to a dying instance.
   fastify.addHook('preClose', async () => {
-    const wasRegistered = registry.status().state === 'registered'
+    // Counted, not read from the state: a close during a registration still on the wire
+    // deregisters an instance Nacos may already list, and clients need the delay then too.
+    const before = registry.status().counts.deregistrations
     await registry.deregister()
-    if (wasRegistered && config.drainDelayMs > 0) {
+    if (registry.status().counts.deregistrations > before && config.drainDelayMs > 0) {
       log.info({ drainDelayMs: config.drainDelayMs }, 'nacos drain delay before closing connections')
       await sleep(config.drainDelayMs)
     }

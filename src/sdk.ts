@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module'
 import type { NacosNamingClient as SdkNamingClient } from 'nacos'
 import type { NacosHttpClient } from './http-client.js'
+import type { Instance } from './balancer.js'
 
 const require = createRequire(import.meta.url)
 const { NacosNamingClient } = require('nacos') as typeof import('nacos')
@@ -162,4 +163,70 @@ export class NamingTransport {
     }, 'PUT'))
     return JSON.parse(text) as BeatAnswer
   }
+}
+
+// Discovery's side. The SDK's subscription machinery is not used as such, because:
+// - HostReactor.processServiceJSON drops a host list that became empty (ServiceInfo.isValid), so
+//   nobody learns that the last instance left; and its getAllInstances(…, false) then still
+//   returns the stale hosts. We patch the reactor to pass empty lists on, and read lists ourselves;
+// - HostReactor._close() unsubscribes with a string where a {serviceName} is expected, so every
+//   listener stays attached after close; we detach our own listeners;
+// - getServiceInfo() racing close() schedules a poll timer after close cleared them: a loop that
+//   never ends. We never start the SDK's polls; our timers are unref()'d and cleared by close();
+// - a `dump` UDP packet calls the getter getServiceInfoMap as a function: TypeError, no ack, and a
+//   stack trace on stderr. We give the reactor a callable getServiceInfoMap and an error listener.
+
+/** A host as Nacos's instance list and pushes carry it. */
+export type RawHost = Partial<Omit<Instance, 'serviceName'>> & Pick<Instance, 'ip' | 'port'>
+export interface RawServiceInfo { name?: string, clusters?: string, hosts?: RawHost[], lastRefTime?: number }
+
+export interface HostReactor {
+  on: (event: string, fn: (...args: never[]) => void) => void
+  removeListener: (event: string, fn: (...args: never[]) => void) => void
+  emit: (event: string, ...args: unknown[]) => boolean
+  processServiceJSON: (json: string) => unknown
+  _serviceInfoMap: Map<string, { hosts: RawHost[], lastRefTime: number }>
+  _pushReceiver: { udpPort: number, on: HostReactor['on'], removeListener: HostReactor['removeListener'] }
+}
+
+/** The parts of the SDK's naming client that discovery drives. */
+export interface NamingInternals {
+  ready: () => Promise<void>
+  _hostReactor: HostReactor
+  _serverProxy: { queryList: (service: string, clusters: string, udpPort: number, healthyOnly: boolean) => Promise<string> }
+}
+
+const patched = new WeakSet<object>()
+
+function patchReactor (reactor: HostReactor): void {
+  if (patched.has(reactor)) return
+  patched.add(reactor)
+  const original = reactor.processServiceJSON.bind(reactor)
+  reactor.processServiceJSON = (json: string) => {
+    const result = original(json)
+    const data = JSON.parse(json) as RawServiceInfo
+    if (Array.isArray(data.hosts) && data.hosts.length === 0 && data.name) {
+      const key = data.clusters ? `${data.name}@@${data.clusters}` : data.name
+      // The SDK kept the old hosts: empty them too, or a host that comes back with the same
+      // ip:port would compare equal to the stale entry and never be announced.
+      const old = reactor._serviceInfoMap.get(key)
+      if (old) {
+        old.hosts = []
+        old.lastRefTime = data.lastRefTime ?? old.lastRefTime
+      }
+      reactor.emit(`${key}_changed`, [], { lastRefTime: data.lastRefTime })
+    }
+    return result
+  }
+  Object.defineProperty(reactor, 'getServiceInfoMap', {
+    configurable: true,
+    value: () => Object.fromEntries(reactor._serviceInfoMap)
+  })
+}
+
+/** The client's naming internals, with the push and dump paths repaired (once per client). */
+export function repairedNaming (client: NamingClient): NamingInternals {
+  const internals = client as unknown as NamingInternals
+  patchReactor(internals._hostReactor)
+  return internals
 }

@@ -35,6 +35,18 @@ async function seen (discovery: Discovery, service: string, check: (list: readon
   })
 }
 
+/** Two listening ports, the first registered under a fresh service name that discovery has read. */
+async function oneOfTwoRegistered (t: Parameters<typeof setup>[0], prefix: string, opts: Parameters<typeof setup>[1] = {}) {
+  const open = await openPorts(2)
+  t.teardown(open.close)
+  const [a, b] = open.ports as [number, number]
+  const service = uniqueService(prefix)
+  await register(service, { port: a })
+  const setupResult = setup(t, opts)
+  await setupResult.discovery.instances(service)
+  return { a, b, service, ...setupResult }
+}
+
 const ports = (list: readonly Instance[]): number[] => list.map((i) => i.port).sort((a, b) => a - b)
 
 t.test('registered instances appear; an added and a removed one propagate (delay measured)', async (t) => {
@@ -96,13 +108,7 @@ t.test('the last instance leaving empties the cache: pick() throws FST_NACOS_NO_
 })
 
 t.test('unsubscribe detaches: a change reaches the other subscriber, not the detached one', async (t) => {
-  const open = await openPorts(2)
-  t.teardown(open.close)
-  const [a, b] = open.ports as [number, number]
-  const service = uniqueService('disc-unsub')
-  await register(service, { port: a })
-  const { discovery, client } = setup(t)
-  await discovery.instances(service)
+  const { b, service, discovery, client } = await oneOfTwoRegistered(t, 'disc-unsub')
   let detachedCalls = 0
   const off = discovery.subscribe(service, () => { detachedCalls++ })
   await waitFor(() => detachedCalls === 1)
@@ -122,13 +128,7 @@ t.test('unsubscribe detaches: a change reaches the other subscriber, not the det
 })
 
 t.test('a UDP dump packet is acknowledged, nothing is printed, and discovery keeps following changes', async (t) => {
-  const open = await openPorts(2)
-  t.teardown(open.close)
-  const [a, b] = open.ports as [number, number]
-  const service = uniqueService('disc-dump')
-  await register(service, { port: a })
-  const { discovery, client, lines } = setup(t, { refreshInterval: 60_000 })
-  await discovery.instances(service)
+  const { b, service, discovery, client, lines } = await oneOfTwoRegistered(t, 'disc-dump', { refreshInterval: 60_000 })
   const stderr: string[] = []
   const write = process.stderr.write
   process.stderr.write = ((chunk: string) => { stderr.push(String(chunk)); return true }) as typeof write

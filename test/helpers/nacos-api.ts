@@ -1,20 +1,12 @@
 // Talks to the real Nacos server through its own HTTP API, independent of the plugin and the SDK,
 // so tests assert on what Nacos itself reports.
 import { randomUUID } from 'node:crypto'
+import type { Instance } from '../../src/balancer.ts'
 
 export const NACOS_ADDR = process.env.NACOS_SERVER_ADDR?.split(',')[0] ?? '127.0.0.1:8848'
 
-export interface NacosHost {
-  instanceId: string
-  ip: string
-  port: number
-  weight: number
-  healthy: boolean
-  enabled: boolean
-  ephemeral: boolean
-  clusterName: string
-  metadata: Record<string, string>
-}
+/** A host as Nacos's list API answers it: the same fields discovery hands out, bar the service name. */
+export type NacosHost = Omit<Instance, 'serviceName'>
 
 export function uniqueService (prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`
