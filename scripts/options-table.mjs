@@ -38,10 +38,11 @@ function typeOf (schema) {
 
 /**
  * The markdown table: one row per variable of `envSchema` in its order. A description written
- * as `meaning; default: how it is chosen` puts the second part in the default column.
+ * as `meaning; default: how it is chosen` puts the second part in the default column. Nested
+ * options are shown by their label (`monitoring.token`), the others by their name.
  */
-export function renderTable (envSchema, optionEnv, lang = 'en') {
-  const optionOf = Object.fromEntries(Object.entries(optionEnv).map(([option, variable]) => [variable, option]))
+export function renderTable (envSchema, optionEnv, lang = 'en', optionLabels = {}) {
+  const optionOf = Object.fromEntries(Object.entries(optionEnv).map(([option, variable]) => [variable, optionLabels[option] ?? option]))
   const rows = Object.entries(envSchema.properties).map(([variable, schema]) => {
     const [meaning, computedDefault] = String(schema.description ?? '').split('; default: ')
     const dflt = schema.default !== undefined
@@ -70,13 +71,13 @@ export function replaceBlock (text, table) {
 
 async function main () {
   const root = fileURLToPath(new URL('..', import.meta.url))
-  const { EnvSchema, OPTION_ENV } = await import(pathToFileURL(`${root}dist/config.js`).href)
+  const { EnvSchema, OPTION_ENV, OPTION_LABEL = {} } = await import(pathToFileURL(`${root}dist/config.js`).href)
   const check = process.argv.includes('--check')
   let drift = false
   for (const [file, lang] of Object.entries(READMES)) {
     const path = `${root}${file}`
     const text = readFileSync(path, 'utf8')
-    const next = replaceBlock(text, renderTable(EnvSchema, OPTION_ENV, lang))
+    const next = replaceBlock(text, renderTable(EnvSchema, OPTION_ENV, lang, OPTION_LABEL))
     if (next === text) {
       console.log(`${file}: options table up to date`)
     } else if (check) {

@@ -9,9 +9,12 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { Type } from '@sinclair/typebox'
-import { EnvSchema, OPTION_ENV, resolveConfig } from '../src/config.ts'
+import * as config from '../src/config.ts'
 import { END, READMES, START, renderTable, replaceBlock } from '../scripts/options-table.mjs'
 
+const { EnvSchema, OPTION_ENV, resolveConfig } = config
+// Labels of nested options (`monitoring.token`), where src/config.ts has them.
+const OPTION_LABEL = (config as { OPTION_LABEL?: Record<string, string | undefined> }).OPTION_LABEL ?? {}
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const read = (file: string): string => readFileSync(`${ROOT}${file}`, 'utf8')
 
@@ -19,7 +22,7 @@ for (const [file, lang] of Object.entries(READMES)) {
   t.test(`${file}: the options table is the one generated from EnvSchema`, async (t) => {
     const text = read(file)
     t.ok(text.includes(START) && text.includes(END), 'the README has the generated block')
-    t.equal(replaceBlock(text, renderTable(EnvSchema, OPTION_ENV, lang)), text, 'up to date (run `npm run docs:options` otherwise)')
+    t.equal(replaceBlock(text, renderTable(EnvSchema, OPTION_ENV, lang, OPTION_LABEL)), text, 'up to date (run `npm run docs:options` otherwise)')
     const block = text.slice(text.indexOf(START), text.indexOf(END))
     for (const variable of Object.keys(EnvSchema.properties)) {
       t.match(block, `| \`${variable}\` |`, `${variable} has a row`)
