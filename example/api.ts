@@ -33,6 +33,7 @@ const app = Fastify({ logger: loggerOptions() }).withTypeProvider<TypeBoxTypePro
 await app.register(nacos, {
   serviceName: API_SERVICE,
   configs: [{ dataId: API_CONFIG, key: 'settings', schema: ApiSettings }],
+  // The write routes (POST .../register, .../deregister) exist once NACOS_MONITORING_TOKEN is set.
   monitoring: { swaggerUi: true }
 })
 
@@ -47,6 +48,7 @@ app.addHook('onClose', async () => { unwatch() })
 
 app.get('/hello', {
   schema: {
+    tags: ['example'],
     summary: 'Greets with the greeting configured in Nacos (changes apply without a restart)',
     querystring: Type.Object({ name: Type.String({ default: 'world', minLength: 1, maxLength: 100 }) }),
     response: { 200: Type.Object({ message: Type.String(), source: Type.String() }) }
@@ -57,7 +59,7 @@ app.get('/hello', {
 }))
 
 app.get('/settings', {
-  schema: { summary: `The current settings (Nacos config ${API_CONFIG})`, response: { 200: ApiSettings } }
+  schema: { tags: ['example'], summary: `The current settings (Nacos config ${API_CONFIG})`, response: { 200: ApiSettings } }
 }, async () => settings())
 
 /** One call to an echo instance found through discovery. */
@@ -73,6 +75,7 @@ async function callEcho (message: string): Promise<Static<typeof Upstream>> {
 
 app.get('/echo', {
   schema: {
+    tags: ['example'],
     summary: `Calls ${ECHO_SERVICE} through Nacos discovery and says which instance answered`,
     querystring: Type.Object({ message: Type.String({ default: 'ping', maxLength: 200 }) }),
     response: { 200: Upstream, 502: Problem }
@@ -88,6 +91,7 @@ app.get('/echo', {
 
 app.get('/echo/spread', {
   schema: {
+    tags: ['example'],
     summary: 'Calls the echo service several times: the answers per instance show the load balancing',
     querystring: Type.Object({ calls: Type.Integer({ minimum: 1, maximum: 100, default: 10 }) }),
     response: { 200: Spread }

@@ -16,6 +16,7 @@ await app.register(nacos, { serviceName: ECHO_SERVICE, metadata: { role: 'echo' 
 
 app.get('/echo', {
   schema: {
+    tags: ['echo'],
     summary: 'Echoes the message and names this instance',
     querystring: Type.Object({ message: Type.String({ default: 'ping', maxLength: 200 }) }),
     response: { 200: EchoReply }

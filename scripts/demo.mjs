@@ -7,6 +7,7 @@
 // NACOS_PORT (default 8848), API_PORT (3000), ECHO_PORTS (3101,3102), LOG_LEVEL (debug shows
 // every Nacos call), NACOS_USERNAME/NACOS_PASSWORD for a Nacos with authentication on.
 import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
@@ -22,6 +23,10 @@ const API_PORT = portFrom('API_PORT', env.API_PORT || '3000')
 const ECHO_PORTS = (env.ECHO_PORTS ?? '3101,3102').split(',').map((p, i) => portFrom(`ECHO_PORTS[${i}]`, p.trim()))
 const API_CONFIG = 'example-api.yaml'
 const DEMO_SETTINGS = 'greeting: Hello from Nacos\nstrategy: round-robin\n'
+// The monitoring write routes (manual register/deregister) exist only with a token: the demo makes one.
+// A token of the user's own is never printed.
+const MONITORING_TOKEN = env.NACOS_MONITORING_TOKEN || `demo-${randomBytes(12).toString('hex')}`
+const SHOWN_TOKEN = env.NACOS_MONITORING_TOKEN ? '$NACOS_MONITORING_TOKEN' : MONITORING_TOKEN
 const SERVICE_TIMEOUT_MS = 60_000
 const STOP_TIMEOUT_MS = 15_000
 
@@ -174,7 +179,8 @@ async function startService (name, file, port) {
     // The demo keeps all traffic on this machine.
     NACOS_SERVICE_IP: '127.0.0.1',
     HOST: '127.0.0.1',
-    PORT: String(port)
+    PORT: String(port),
+    NACOS_MONITORING_TOKEN: MONITORING_TOKEN
   }, (line) => { if (line.includes('"msg":"nacos registered"')) registered() })
   say(`${name} started (pid ${proc.pid}, port ${port})`)
   let timer
@@ -194,12 +200,13 @@ function banner () {
     `fastify-nacos demo: example-api and ${ECHO_PORTS.length} example-echo instances are registered with Nacos`,
     `  API            ${api}/hello`,
     `  Swagger UI     ${api}/documentation`,
-    `  Monitoring     ${api}/monitoring/nacos/service`,
+    `  Monitoring     ${api}/monitoring/nacos/service   (write routes: Authorization: Bearer ${SHOWN_TOKEN})`,
     `  Nacos console  http://${NACOS_ADDR}/nacos   (Service Management → Service List)`,
     `  Echo           ${ECHO_PORTS.map((p) => `http://127.0.0.1:${p}/echo`).join('  ')}`,
     'Try:',
     `  curl '${api}/echo/spread?calls=6'    load balancing over the echo instances`,
     `  curl ${api}/hello                    then edit ${API_CONFIG} in the Nacos console (Configuration Management) and call it again`,
+    `  curl -X POST -H "Authorization: Bearer ${SHOWN_TOKEN}" ${api}/monitoring/nacos/service/deregister   (and .../register)`,
     'Ctrl-C stops everything the demo started (the services deregister first).',
     ''
   ]

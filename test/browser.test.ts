@@ -3,6 +3,7 @@
 // under artifacts/ (git-ignored). Without chromium this test fails: `.ci/run` installs it.
 import t from 'tap'
 import { execFile, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -33,7 +34,8 @@ t.test('the Swagger UI of the running example shows the monitoring routes in hea
   await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'example/tsconfig.json', '--outDir', OUT], { cwd: ROOT })
   const api = spawn(process.execPath, [join(OUT, 'api.js')], {
     cwd: ROOT,
-    env: { ...process.env, NACOS_SERVER_ADDR: NACOS_ADDR, NACOS_SERVICE_IP: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info' },
+    // With a token the write routes exist, and Swagger UI lists them.
+    env: { ...process.env, NACOS_SERVER_ADDR: NACOS_ADDR, NACOS_SERVICE_IP: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', NACOS_MONITORING_TOKEN: randomBytes(16).toString('hex') },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let log = ''

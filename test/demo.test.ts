@@ -1,6 +1,6 @@
 // `npm run demo` as a user runs it, on a Nacos port of its own (38848) so that the demo installs,
 // starts and stops its own server: the banner, the services answering and registered in Nacos,
-// live config, load balancing, LOG_LEVEL=debug, then Ctrl-C (SIGINT to the process group, as a
+// live config, load balancing, the monitoring routes, LOG_LEVEL=debug, then Ctrl-C (SIGINT to the process group, as a
 // terminal sends it) and nothing left: no process, no listening port.
 import t from 'tap'
 import { spawn } from 'node:child_process'
@@ -55,6 +55,19 @@ t.test('npm run demo starts Nacos and the services, and Ctrl-C leaves nothing be
   const echoes = await listInstances('example-echo', { addr: NACOS })
   t.same(echoes.map((h) => h.port).sort(), [...echoPorts].sort(), 'Nacos lists both echo instances')
   t.same((await listInstances('example-api', { addr: NACOS })).map((h) => h.port), [apiPort], 'Nacos lists the API')
+
+  t.equal((await fetch(`${api}/documentation`)).status, 200, 'the Swagger UI is served')
+  const self = await (await fetch(`${api}/monitoring/nacos/service`)).json() as { state: string, port: number }
+  t.match(self, { state: 'registered', port: apiPort }, 'the monitoring route shows the registration')
+
+  // The seed's manual deregister/register, with the token the demo printed.
+  const token = /Authorization: Bearer (\S+)\)/.exec(out)?.[1] ?? ''
+  const post = async (action: string): Promise<number> =>
+    (await fetch(`${api}/monitoring/nacos/service/${action}`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).status
+  t.equal(await post('deregister'), 200, 'POST .../deregister with the printed token')
+  t.ok(await waitFor(async () => (await listInstances('example-api', { addr: NACOS })).length === 0, 5000, 50), 'Nacos no longer lists the API')
+  t.equal(await post('register'), 200, 'POST .../register')
+  t.ok(await waitFor(async () => (await listInstances('example-api', { addr: NACOS })).length === 1, 5000, 50), 'Nacos lists the API again')
 
   const greeting = `Hi ${Date.now()}`
   const published = await nacosRequest('/v1/cs/configs', { dataId: DATA_ID, group: 'DEFAULT_GROUP', content: `greeting: ${greeting}\nstrategy: round-robin\n`, type: 'yaml' }, 'POST', NACOS)
