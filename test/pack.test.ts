@@ -63,7 +63,7 @@ t.test('the tarball holds only compiled JS, types, the READMEs, LICENSE and pack
   if (pack === undefined) throw new Error(`npm pack printed no result: ${stdout}`)
   const files = pack.files.map((f) => f.path).sort()
   t.comment(`${pack.filename}: ${files.length} files, ${(pack.size / 1024).toFixed(1)} KiB`)
-  t.same(files.filter((f) => !/^dist\/[a-z-]+\.(js|d\.ts)$/.test(f) && !['LICENSE', 'README.md', 'README.zh-CN.md', 'package.json'].includes(f)), [],
+  t.same(files.filter((f) => !/^dist\/([a-z-]+\/)*[a-z-]+\.(js|d\.ts)$/.test(f) && !['LICENSE', 'README.md', 'README.zh-CN.md', 'package.json'].includes(f)), [],
     'nothing else (no sources, tests, source maps, fixtures)')
   for (const needed of ['dist/index.js', 'dist/index.d.ts', 'LICENSE', 'README.md', 'README.zh-CN.md', 'package.json']) {
     t.ok(files.includes(needed), `${needed} is in it`)
