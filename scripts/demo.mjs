@@ -217,7 +217,8 @@ function banner () {
 async function shutdown (reason, exitCode) {
   if (stopping) return
   stopping = true
-  say(`${reason}: stopping ${[...running.keys()].join(', ') || 'nothing'}${nacosStarted ? ' and the Nacos it started' : ''}`)
+  const what = [...running.keys()].filter((n) => n !== 'nacos').map((n) => (n === 'tsc' ? 'the build' : n)).join(', ')
+  say(`${reason}: stopping ${[what, nacosStarted ? 'the Nacos the demo started' : ''].filter(Boolean).join(' and ') || 'nothing'}`)
   await Promise.all([...running.entries()].map(async ([name, { proc, exited }]) => {
     // nacos.sh start still running (Ctrl-C during start-up): end the script, the pid file says what to stop.
     signalGroup(proc, name === 'nacos' ? 'SIGTERM' : 'SIGINT')
