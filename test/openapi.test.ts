@@ -2,7 +2,7 @@
 // every route and every response status, tags, descriptions, the bearer scheme on the protected
 // routes, components from the shared schemas; and the answers really have the documented shapes.
 import t from 'tap'
-import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type InjectOptions, type RouteOptions } from 'fastify'
 import swagger from '@fastify/swagger'
 import SwaggerParser from '@apidevtools/swagger-parser'
 import { Value } from '@sinclair/typebox/value'
@@ -114,7 +114,7 @@ t.test('the answers have exactly the documented shapes', async (t) => {
   const app = await monitoredApp(t, { monitoring: { token: TOKEN } })
   const byId = (id: string): TSchema => MONITORING_SCHEMAS.find((s) => s.$id === id) as TSchema
   const refs = [...MONITORING_SCHEMAS]
-  const cases: Array<[string, Parameters<FastifyInstance['inject']>[0], number, string]> = [
+  const cases: Array<[string, InjectOptions, number, string]> = [
     ['service', { url: `${PREFIX}/service` }, 200, 'NacosService'],
     ['instances', { url: `${PREFIX}/service/${uniqueService('none')}/instances` }, 200, 'NacosInstanceList'],
     ['health down', { url: `${PREFIX}/health` }, 503, 'NacosHealthDown'],
