@@ -108,6 +108,7 @@ t.test('openapi: false registers no document; swaggerUi mounts the UI, and needs
   t.equal(page.statusCode, 200)
   t.match(page.headers['content-type'], /text\/html/)
   await t.rejects(monitoredApp(t, { monitoring: { openapi: false, swaggerUi: true } }), { code: 'FST_NACOS_BAD_CONFIG', message: /monitoring.swaggerUi/ })
+  await t.rejects(monitoredApp(t, { monitoring: { swaggerUi: 'docs' } }), { code: 'FST_NACOS_BAD_CONFIG', message: /monitoring.swaggerUi.*a path starting with/ })
 })
 
 t.test('the answers have exactly the documented shapes', async (t) => {

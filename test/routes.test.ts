@@ -1,10 +1,11 @@
 // The monitoring routes against the real Nacos: what they answer is checked against what Nacos
 // itself lists; the 401/404 rules; 400s (never 500s) for bad input; the app's own routes untouched.
 import t from 'tap'
-import type { FastifyInstance, InjectOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type InjectOptions } from 'fastify'
 import { listInstances, uniqueService, waitFor } from './helpers/nacos-api.ts'
 import { deregister, openPorts, register } from './helpers/instances.ts'
 import { AUTH, PREFIX, SECRETS, TOKEN, monitoredApp, secretValues } from './helpers/monitoring.ts'
+import { errorHandler, scrubber } from '../src/routes/errors.ts'
 import { MAX_LOOKUPS, type MonitoringError, type MonitoringHealthDown, type MonitoringInstanceList, type MonitoringService } from '../src/index.ts'
 
 async function call<T> (app: FastifyInstance, options: InjectOptions): Promise<{ status: number, body: T, headers: Record<string, unknown>, raw: string }> {
@@ -230,4 +231,16 @@ t.test(`the API looks up at most ${MAX_LOOKUPS} distinct services, then answers 
   const over = await call<MonitoringError>(app, { url: `/service/${prefix}-x/instances` })
   t.match({ status: over.status, ...over.body }, { status: 429, code: 'FST_NACOS_TOO_MANY_LOOKUPS' })
   t.equal((await app.inject(`${PREFIX}/service/${prefix}-0/instances`)).statusCode, 200, 'a known service still answers')
+})
+
+t.test('an unexpected failure is a plain 500 without internals; secrets are scrubbed from messages', async (t) => {
+  const app = Fastify()
+  t.teardown(async () => await app.close())
+  app.setErrorHandler(errorHandler(scrubber([TOKEN, undefined, 'ab'])))
+  app.get('/boom', async () => { throw new Error(`connect to db:5432 failed, token ${TOKEN}`) })
+  app.get('/conflict', async () => { throw Object.assign(new Error(`refused ${TOKEN} ab`), { statusCode: 409, code: 'X_CONFLICT' }) })
+  const boom = await app.inject('/boom')
+  t.same({ status: boom.statusCode, ...boom.json() }, { status: 500, statusCode: 500, code: 'FST_NACOS_INTERNAL', error: 'Internal Server Error', message: 'Internal Server Error' })
+  const conflict = await app.inject('/conflict')
+  t.same(conflict.json(), { statusCode: 409, code: 'X_CONFLICT', error: 'Conflict', message: 'refused **** ab' }, 'secrets under 4 characters are not worth scrubbing')
 })
