@@ -145,6 +145,7 @@ t.test('protectReads: read routes need the token, /health does not; without a to
   for (const url of ['/service', '/service/x/instances']) {
     t.equal((await call(app, { url })).status, 401, `${url} without the token`)
   }
+  t.equal((await app.inject({ method: 'HEAD', url: `${PREFIX}/service` })).statusCode, 401, 'HEAD is guarded like GET')
   t.equal((await call(app, { url: '/service', headers: AUTH })).status, 200)
   t.equal((await call(app, { url: '/health' })).status, 503, 'health answers without a token')
   await t.rejects(monitoredApp(t, { monitoring: { protectReads: true } }), { code: 'FST_NACOS_BAD_CONFIG', message: /NACOS_MONITORING_PROTECT_READS.*set NACOS_MONITORING_TOKEN/ })
