@@ -9,7 +9,9 @@ import { Type, type Static } from '@sinclair/typebox'
 import { ConfigError } from './errors.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
-const SERVICE_NAME = '^[A-Za-z0-9_.:-]{1,256}$'
+/** Service, group and cluster names: what this plugin accepts (a subset of what Nacos accepts). */
+export const SERVICE_NAME = '^[A-Za-z0-9_.:-]{1,256}$'
+export const SERVICE_NAME_RULE = 'letters, digits, ".", "_", ":" or "-", 1 to 256 characters'
 const SERVER_LIST = '^\\s*[A-Za-z0-9_.-]+(:\\d{1,5})?(\\s*,\\s*[A-Za-z0-9_.-]+(:\\d{1,5})?)*\\s*$'
 const IPV4 = '^((25[0-5]|2[0-4]\\d|1?\\d?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1?\\d?\\d)$'
 
@@ -38,7 +40,9 @@ export const EnvSchema = Type.Object({
   NACOS_FAIL_FAST: Type.Boolean({ default: false, description: 'fail start-up when the first registration fails, instead of retrying in the background' }),
   NACOS_DRAIN_DELAY: Type.Number({ default: 0, minimum: 0, maximum: 300, description: 'seconds to wait after deregistering before connections drain on close' }),
   NACOS_REQUEST_TIMEOUT: Type.Integer({ default: 5000, minimum: 100, maximum: 120000, description: 'timeout of one Nacos request, ms' }),
-  NACOS_CACHE_DIR: Type.Optional(Type.String({ minLength: 1, description: 'directory for config snapshots; default: `<os tmpdir>/fastify-nacos`' }))
+  NACOS_CACHE_DIR: Type.Optional(Type.String({ minLength: 1, description: 'directory for config snapshots; default: `<os tmpdir>/fastify-nacos`' })),
+  NACOS_MONITORING_TOKEN: Type.Optional(Type.String({ minLength: 16, maxLength: 512, pattern: '^[\\x21-\\x7E]+$', description: 'bearer token of the monitoring routes (16 to 512 printable characters, no spaces); without it the write routes answer 404; never logged nor shown' })),
+  NACOS_MONITORING_PROTECT_READS: Type.Boolean({ default: false, description: 'the read routes of the monitoring API (`/service`, `/service/:serviceName/instances`) need the token too; `/health` stays open for probes' })
 })
 export type Env = Static<typeof EnvSchema>
 
@@ -70,8 +74,22 @@ export interface NacosSettings {
   cacheDir?: string
 }
 
+/** Settings the plugin takes from nested options (`monitoring.token`), merged like the others. */
+export interface NestedSettings {
+  monitoringToken?: string
+  monitoringProtectReads?: boolean
+}
+
+type AllSettings = NacosSettings & NestedSettings
+
+/** How nested options are written in messages and the README table. */
+export const OPTION_LABEL: Partial<Record<keyof AllSettings, string>> = {
+  monitoringToken: 'monitoring.token',
+  monitoringProtectReads: 'monitoring.protectReads'
+}
+
 /** Which environment variable each option sets (the README table is generated from this and EnvSchema). */
-export const OPTION_ENV: Record<keyof NacosSettings, keyof Env> = {
+export const OPTION_ENV: Record<keyof AllSettings, keyof Env> = {
   serverAddr: 'NACOS_SERVER_ADDR',
   namespace: 'NACOS_NAMESPACE',
   group: 'NACOS_GROUP',
@@ -95,7 +113,9 @@ export const OPTION_ENV: Record<keyof NacosSettings, keyof Env> = {
   failFast: 'NACOS_FAIL_FAST',
   drainDelay: 'NACOS_DRAIN_DELAY',
   requestTimeout: 'NACOS_REQUEST_TIMEOUT',
-  cacheDir: 'NACOS_CACHE_DIR'
+  cacheDir: 'NACOS_CACHE_DIR',
+  monitoringToken: 'NACOS_MONITORING_TOKEN',
+  monitoringProtectReads: 'NACOS_MONITORING_PROTECT_READS'
 }
 
 /** The resolved, validated configuration the plugin runs with. */
@@ -126,9 +146,12 @@ export interface NacosConfig {
   drainDelayMs: number
   requestTimeoutMs: number
   cacheDir: string
+  /** undefined: the monitoring write routes are off. */
+  monitoringToken: string | undefined
+  monitoringProtectReads: boolean
 }
 
-const SECRET = new Set<string>(['NACOS_PASSWORD', 'NACOS_SECRET_KEY'])
+const SECRET = new Set<string>(['NACOS_PASSWORD', 'NACOS_SECRET_KEY', 'NACOS_MONITORING_TOKEN'])
 
 export function mask (name: string, value: unknown): string {
   if (SECRET.has(name)) return '"****"'
@@ -164,10 +187,11 @@ interface AjvError {
 }
 
 function describe (name: string, schema: Record<string, unknown> | undefined, error: AjvError): string {
-  if (schema?.pattern === SERVICE_NAME) return 'letters, digits, ".", "_", ":" or "-", 1 to 256 characters'
+  if (schema?.pattern === SERVICE_NAME) return SERVICE_NAME_RULE
   if (schema?.pattern === IPV4) return 'an IPv4 address such as 10.0.0.12'
   if (schema?.pattern === SERVER_LIST) return 'host:port, comma-separated (e.g. 127.0.0.1:8848,10.0.0.2:8848)'
   if (name === 'LOG_LEVEL') return `one of ${LOG_LEVELS.join(', ')}`
+  if (name === 'NACOS_MONITORING_TOKEN') return '16 to 512 printable ASCII characters, no spaces'
   return error.message ?? 'a valid value'
 }
 
@@ -182,15 +206,15 @@ export interface ResolveOptions {
  * Merges plugin options over the environment, validates, and returns the configuration.
  * Throws a ConfigError whose message is one line: the setting, its (masked) value, what is expected.
  */
-export function resolveConfig (options: NacosSettings = {}, resolve: ResolveOptions = {}): NacosConfig {
+export function resolveConfig (options: AllSettings = {}, resolve: ResolveOptions = {}): NacosConfig {
   const cwd = resolve.cwd ?? process.cwd()
   const env = resolve.env ?? process.env
   const fromOptions: Record<string, unknown> = {}
   const origin: Record<string, string> = {}
-  for (const [key, envName] of Object.entries(OPTION_ENV) as Array<[keyof NacosSettings, keyof Env]>) {
+  for (const [key, envName] of Object.entries(OPTION_ENV) as Array<[keyof AllSettings, keyof Env]>) {
     if (options[key] === undefined) continue
     fromOptions[envName] = optionToEnv(options[key])
-    origin[envName] = `option ${key}`
+    origin[envName] = `option ${OPTION_LABEL[key] ?? key}`
   }
   const nodeEnv = env.NODE_ENV
   const dotenvFiles = resolve.dotenv === false
@@ -257,7 +281,9 @@ export function resolveConfig (options: NacosSettings = {}, resolve: ResolveOpti
     failFast: raw.NACOS_FAIL_FAST,
     drainDelayMs: Math.round(raw.NACOS_DRAIN_DELAY * 1000),
     requestTimeoutMs: raw.NACOS_REQUEST_TIMEOUT,
-    cacheDir: raw.NACOS_CACHE_DIR ?? join(tmpdir(), 'fastify-nacos')
+    cacheDir: raw.NACOS_CACHE_DIR ?? join(tmpdir(), 'fastify-nacos'),
+    monitoringToken: raw.NACOS_MONITORING_TOKEN,
+    monitoringProtectReads: raw.NACOS_MONITORING_PROTECT_READS
   }
 }
 
@@ -276,10 +302,11 @@ function parseMetadata (text: string, source: string): Record<string, string> {
 }
 
 /** The configuration with secrets masked, for logs and the monitoring routes. */
-export function redact (config: NacosConfig): Omit<NacosConfig, 'password' | 'secretKey'> & { password?: string, secretKey?: string } {
+export function redact (config: NacosConfig): Omit<NacosConfig, 'password' | 'secretKey' | 'monitoringToken'> & { password?: string, secretKey?: string, monitoringToken?: string } {
   return {
     ...config,
     password: config.password === undefined ? undefined : '****',
-    secretKey: config.secretKey === undefined ? undefined : '****'
+    secretKey: config.secretKey === undefined ? undefined : '****',
+    monitoringToken: config.monitoringToken === undefined ? undefined : '****'
   }
 }

@@ -10,6 +10,7 @@ import { installSignalHandlers, type SignalHandlers } from './shutdown.js'
 import { Discovery, type Instance, type InstancesListener, type InstancesOptions, type PickOptions, type ServiceQuery } from './discovery.js'
 import { baseUrl } from './balancer.js'
 import { ConfigCenter, type PreloadEntry } from './config-center.js'
+import { mountMonitoring, type MonitoringOptions } from './routes/index.js'
 
 export interface NacosPluginOptions extends NacosSettings {
   /**
@@ -28,6 +29,11 @@ export interface NacosPluginOptions extends NacosSettings {
   configs?: PreloadEntry[]
   /** How often each looked-up service is re-read from Nacos besides its pushes, ms (default 5000). */
   discoveryRefreshInterval?: number
+  /**
+   * The monitoring routes under `prefix` (default '/monitoring/nacos'), their OpenAPI document and
+   * optional Swagger UI; `false` mounts none of them.
+   */
+  monitoring?: false | MonitoringOptions
 }
 
 /** `fastify.nacos`: this service's registration, discovery of others, the config center. */
@@ -79,8 +85,12 @@ async function probe (http: NacosHttpClient, config: NacosConfig): Promise<void>
 }
 
 const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, options) => {
-  const { handleSignals = true, closeGraceDelay = 10_000, dotenv = true, configs = [], discoveryRefreshInterval, ...settings } = options
-  const config = resolveConfig(settings, { dotenv })
+  const { handleSignals = true, closeGraceDelay = 10_000, dotenv = true, configs = [], discoveryRefreshInterval, monitoring = {}, ...settings } = options
+  const config = resolveConfig({
+    ...settings,
+    monitoringToken: monitoring === false ? undefined : monitoring.token,
+    monitoringProtectReads: monitoring === false ? undefined : monitoring.protectReads
+  }, { dotenv })
   const log = fastify.log.child({ plugin: 'nacos' }, { level: config.logLevel })
   const http = new NacosHttpClient({ username: config.username, password: config.password, timeout: config.requestTimeoutMs, log })
 
@@ -171,6 +181,8 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     if (client !== undefined) await closeNamingClient(client)
     http.close()
   })
+
+  if (monitoring !== false) await mountMonitoring(fastify, monitoring, config)
 }
 
 export const fastifyNacos = fp(nacosPlugin, { fastify: '5.x', name: 'fastify-nacos' })
@@ -183,4 +195,13 @@ export type { RegistryStatus, RegistrationState } from './registry.js'
 export type { InstanceSpec, NamingClient } from './sdk.js'
 export { NoInstanceError, type Instance, type Strategy, type InstancesListener, type InstancesOptions, type PickOptions, type ServiceQuery } from './discovery.js'
 export { baseUrl, STRATEGIES } from './balancer.js'
+export { MAX_LOOKUPS, type MonitoringOptions } from './routes/index.js'
+export {
+  MonitoringRouteSchemas, MONITORING_SCHEMAS, MONITORING_SECURITY_SCHEME, monitoringSecurityScheme,
+  MonitoringErrorSchema, ServiceSchema, HeartbeatSchema, CountsSchema, InstanceSchema, InstanceListSchema,
+  HealthUpSchema, HealthDownSchema, InstancesParamsSchema, InstancesQuerySchema, NoQuerySchema, NoBodySchema,
+  type MonitoringError, type MonitoringService, type MonitoringInstance, type MonitoringInstanceList,
+  type MonitoringHealthUp, type MonitoringHealthDown, type MonitoringInstancesParams, type MonitoringInstancesQuery
+} from './routes/schemas.js'
+export { NacosUnavailableError, TooManyLookupsError } from './routes/errors.js'
 export { ConfigCenter, ConfigInvalidError, parseProperties, type ConfigType, type ConfigOptions, type PreloadEntry } from './config-center.js'

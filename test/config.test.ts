@@ -35,17 +35,19 @@ t.test('every variable is read from the environment', async (t) => {
     LOG_LEVEL: 'debug', NACOS_USERNAME: 'u', NACOS_PASSWORD: 'p', NACOS_ACCESS_KEY: 'ak', NACOS_SECRET_KEY: 'sk',
     NACOS_CLUSTER_NAME: 'c1', NACOS_WEIGHT: '0', NACOS_METADATA: '{"zone":"a"}', NACOS_EPHEMERAL: 'false',
     NACOS_REGISTER_ENABLED: 'false', NACOS_PREFERRED_INTERFACES: 'eth0, en*', NACOS_PREFERRED_NETWORKS: '10.0.0.0/8',
-    NACOS_FAIL_FAST: 'true', NACOS_DRAIN_DELAY: '1.5', NACOS_REQUEST_TIMEOUT: '2000', NACOS_CACHE_DIR: '/var/cache/x'
+    NACOS_FAIL_FAST: 'true', NACOS_DRAIN_DELAY: '1.5', NACOS_REQUEST_TIMEOUT: '2000', NACOS_CACHE_DIR: '/var/cache/x',
+    NACOS_MONITORING_TOKEN: 'token-0123456789abcdef', NACOS_MONITORING_PROTECT_READS: 'true'
   })
   t.same(c, {
     serverAddr: ['10.0.0.1:8848', 'nacos-2:8848'], namespace: 'dev', group: 'G', serviceName: 'orders', ip: '10.1.2.3', port: 8080,
     heartbeatIntervalMs: 2500, deregisterTimeMs: 30_000, logLevel: 'debug', username: 'u', password: 'p', accessKey: 'ak',
     secretKey: 'sk', clusterName: 'c1', weight: 0, metadata: { zone: 'a' }, ephemeral: false, registerEnabled: false,
     preferredInterfaces: ['eth0', 'en*'], preferredNetworks: ['10.0.0.0/8'], failFast: true, drainDelayMs: 1500,
-    requestTimeoutMs: 2000, cacheDir: '/var/cache/x'
+    requestTimeoutMs: 2000, cacheDir: '/var/cache/x', monitoringToken: 'token-0123456789abcdef', monitoringProtectReads: true
   })
   t.equal(redact(c).password, '****')
   t.equal(redact(c).secretKey, '****')
+  t.equal(redact(c).monitoringToken, '****')
 })
 
 t.test('plugin options win over the environment', async (t) => {
@@ -95,7 +97,9 @@ const bad: Array<[string, NodeJS.ProcessEnv | object, RegExp]> = [
   ['NACOS_METADATA values', { NACOS_METADATA: '{"n":1}' }, /invalid NACOS_METADATA.*expected a JSON object of strings/],
   ['deregister ≤ heartbeat', { NACOS_HEARTBEAT_INTERVAL: '5', NACOS_DEREGISTER_TIME: '5' }, /invalid NACOS_DEREGISTER_TIME=5: expected more seconds than NACOS_HEARTBEAT_INTERVAL \(5\)/],
   ['password without user', { NACOS_PASSWORD: 'x' }, /expected both NACOS_USERNAME and NACOS_PASSWORD, or neither/],
-  ['password is masked', { NACOS_PASSWORD: '', NACOS_USERNAME: 'u' }, /^fastify-nacos: invalid NACOS_PASSWORD="\*\*\*\*": expected must NOT have fewer than 1 characters$/]
+  ['password is masked', { NACOS_PASSWORD: '', NACOS_USERNAME: 'u' }, /^fastify-nacos: invalid NACOS_PASSWORD="\*\*\*\*": expected must NOT have fewer than 1 characters$/],
+  ['monitoring token is masked', { NACOS_MONITORING_TOKEN: 'short-secret' }, /^fastify-nacos: invalid NACOS_MONITORING_TOKEN="\*\*\*\*": expected 16 to 512 printable ASCII characters, no spaces$/],
+  ['NACOS_MONITORING_PROTECT_READS', { NACOS_MONITORING_PROTECT_READS: 'sure' }, /invalid NACOS_MONITORING_PROTECT_READS="sure": expected must be boolean/]
 ]
 for (const [name, env, message] of bad) {
   t.test(`bad value, one clear line: ${name}`, async (t) => {
@@ -106,6 +110,7 @@ for (const [name, env, message] of bad) {
 t.test('a bad option names the option', async (t) => {
   t.throws(() => resolve({ weight: -3 }), { message: /invalid option weight \(NACOS_WEIGHT=-3\): expected must be >= 0/ })
   t.throws(() => resolve({ password: '' , username: 'u' }), { message: /invalid option password \(NACOS_PASSWORD="\*\*\*\*"\)/ })
+  t.throws(() => resolve({ monitoringToken: 'has a space in it!' }), { message: /invalid option monitoring.token \(NACOS_MONITORING_TOKEN="\*\*\*\*"\)/ })
 })
 
 t.test('backoff grows exponentially, with jitter, up to a ceiling', async (t) => {

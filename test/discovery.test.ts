@@ -5,7 +5,7 @@ import dgram from 'node:dgram'
 import { NacosHttpClient } from '../src/http-client.ts'
 import { closeNamingClient, createNamingClient, sdkLogger } from '../src/sdk.ts'
 import { Discovery, NoInstanceError, type Instance } from '../src/discovery.ts'
-import { NACOS_ADDR, uniqueService, waitFor } from './helpers/nacos-api.ts'
+import { NACOS_ADDR, listInstances, uniqueService, waitFor } from './helpers/nacos-api.ts'
 import { closedPort, deregister, openPorts, recordingLog, register } from './helpers/instances.ts'
 import { startNacos, stopNacos } from './helpers/private-nacos.ts'
 
@@ -220,6 +220,8 @@ t.test('Nacos down: picks answer from the cache, one warning; Nacos back: one in
   const [a, b] = open.ports as [number, number]
   const service = uniqueService('disc-outage')
   await register(service, { port: a }, addr)
+  // A freshly started Nacos acknowledges a persistent instance before its list shows it.
+  await waitFor(async () => (await listInstances(service, { addr })).length === 1)
   const { discovery, lines } = setup(t, { addr, refreshInterval: 300 })
   t.same(ports(await discovery.instances(service)), [a])
 

@@ -1,0 +1,126 @@
+// The monitoring routes, in their own encapsulated context under the prefix: their validator,
+// error handler, 404 handler and bearer-auth stay there and never touch the application's routes.
+import type { FastifyInstance, FastifyPluginAsync, onRequestHookHandler } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import bearerAuth from '@fastify/bearer-auth'
+import type { NacosConfig } from '../config.js'
+import { ConfigError } from '../errors.js'
+import type { NacosRegistry } from '../index.js'
+import { MONITORING_SCHEMAS, MONITORING_SECURITY_SCHEME, MonitoringErrorSchema, MonitoringRouteSchemas } from './schemas.js'
+import { typeboxValidator } from './validation.js'
+import { NacosUnavailableError, RouteNotFoundError, TooManyLookupsError, errorHandler, scrubber } from './errors.js'
+import { healthReason, serviceView } from './views.js'
+import { registerOpenApi, registerSwaggerUi } from './openapi.js'
+
+export interface MonitoringOptions {
+  /** Where the routes live (default '/monitoring/nacos'). */
+  prefix?: string
+  /** Bearer token; else NACOS_MONITORING_TOKEN. Without one, the write routes answer 404. */
+  token?: string
+  /** The read routes need the token too (default false; else NACOS_MONITORING_PROTECT_READS). /health stays open. */
+  protectReads?: boolean
+  /** Register @fastify/swagger (OpenAPI 3) unless the app already did (default true). */
+  openapi?: boolean
+  /** Mount @fastify/swagger-ui: true = '/documentation', a string = its route prefix (default false). */
+  swaggerUi?: boolean | string
+}
+
+/** Distinct services the API looks up at most: each one is cached, subscribed and refreshed for good. */
+export const MAX_LOOKUPS = 256
+/** The write routes take no body; anything bigger than this is a 413 before it is read. */
+const BODY_LIMIT = 1024
+const UNAUTHORIZED = { $ref: MonitoringErrorSchema.$id, description: 'No `Authorization: Bearer <token>` header, or a wrong token' }
+
+interface RoutesOptions {
+  token: string | undefined
+  protectReads: boolean
+  secrets: Array<string | undefined>
+}
+
+const routes: FastifyPluginAsync<RoutesOptions> = async (fastify, opts) => {
+  for (const schema of MONITORING_SCHEMAS) fastify.addSchema(schema)
+  fastify.setValidatorCompiler(typeboxValidator(MONITORING_SCHEMAS))
+  const scrub = scrubber(opts.secrets)
+  fastify.setErrorHandler(errorHandler(scrub))
+  fastify.setNotFoundHandler(async (request) => {
+    throw new RouteNotFoundError(request.method, scrub(request.url.slice(0, 200)))
+  })
+  fastify.addHook('onSend', async (_request, reply) => { reply.header('cache-control', 'no-store') })
+
+  let verify: onRequestHookHandler | undefined
+  if (opts.token !== undefined) {
+    // Constant-time comparison; a failure goes to our error handler (401, shared error shape).
+    await fastify.register(bearerAuth, { keys: [opts.token], addHook: false, verifyErrorLogLevel: 'info' })
+    verify = fastify.verifyBearerAuth
+  }
+  const guarded = <S extends { response: object }>(schema: S, on: boolean): { schema: S, onRequest?: onRequestHookHandler } => {
+    if (!on || verify === undefined) return { schema }
+    return {
+      schema: { ...schema, security: [{ [MONITORING_SECURITY_SCHEME]: [] }], response: { ...schema.response, 401: UNAUTHORIZED } },
+      onRequest: verify
+    }
+  }
+
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const nacos = (): NacosRegistry => fastify.nacos
+
+  app.get('/service', guarded(MonitoringRouteSchemas.service, opts.protectReads), async () => serviceView(nacos(), scrub))
+
+  const looked = new Set<string>()
+  app.get('/service/:serviceName/instances', guarded(MonitoringRouteSchemas.instances, opts.protectReads), async (request) => {
+    const { serviceName } = request.params
+    const { group = 'DEFAULT_GROUP', clusters, healthyOnly = false } = request.query
+    const clusterList = clusters === undefined ? [] : [...new Set(clusters.split(','))].sort()
+    const key = `${group}@@${serviceName}@@${clusterList.join(',')}`
+    if (!looked.has(key)) {
+      if (looked.size >= MAX_LOOKUPS) throw new TooManyLookupsError(MAX_LOOKUPS)
+      looked.add(key)
+    }
+    let instances
+    try {
+      instances = await nacos().instances(serviceName, { group, clusters: clusterList, healthyOnly })
+    } catch (err) {
+      throw new NacosUnavailableError(serviceName, (err as Error).message)
+    }
+    return { serviceName, group, count: instances.length, instances: [...instances] }
+  })
+
+  if (opts.token !== undefined) {
+    const write = { bodyLimit: BODY_LIMIT }
+    app.post('/service/register', { ...write, ...guarded(MonitoringRouteSchemas.register, true) }, async () => {
+      await nacos().register()
+      return serviceView(nacos(), scrub)
+    })
+    app.post('/service/deregister', { ...write, ...guarded(MonitoringRouteSchemas.deregister, true) }, async () => {
+      await nacos().deregister()
+      return serviceView(nacos(), scrub)
+    })
+  }
+
+  app.get('/health', { schema: MonitoringRouteSchemas.health }, async (_request, reply) => {
+    const { state } = nacos().status()
+    const reason = healthReason(state, nacos().settings.registerEnabled)
+    if (reason === undefined) return { status: 'UP' as const, state }
+    return await reply.code(503).send({ status: 'DOWN' as const, state, reason })
+  })
+}
+
+/** Checks the options, then registers the OpenAPI document, the routes and the UI. */
+export async function mountMonitoring (fastify: FastifyInstance, options: MonitoringOptions, config: NacosConfig): Promise<void> {
+  const prefix = options.prefix ?? '/monitoring/nacos'
+  if (!/^\/[A-Za-z0-9._~/-]*$/.test(prefix)) {
+    throw new ConfigError('option monitoring.prefix', `monitoring.prefix=${JSON.stringify(prefix)}`, 'a path starting with "/" (letters, digits, "-", ".", "_", "~", "/")')
+  }
+  if (config.monitoringProtectReads && config.monitoringToken === undefined) {
+    throw new ConfigError('NACOS_MONITORING_PROTECT_READS', 'NACOS_MONITORING_PROTECT_READS=true',
+      'a token to protect them with: set NACOS_MONITORING_TOKEN (or monitoring.token)')
+  }
+  await registerOpenApi(fastify, options, config)
+  await fastify.register(routes, {
+    prefix: prefix === '/' ? '' : prefix.replace(/\/$/, ''),
+    token: config.monitoringToken,
+    protectReads: config.monitoringProtectReads,
+    secrets: [config.password, config.secretKey, config.accessKey, config.monitoringToken]
+  })
+  await registerSwaggerUi(fastify, options)
+}

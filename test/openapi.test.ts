@@ -1,0 +1,133 @@
+// The generated OpenAPI 3 document: valid for an independent validator (swagger-parser), with
+// every route and every response status, tags, descriptions, the bearer scheme on the protected
+// routes, components from the shared schemas; and the answers really have the documented shapes.
+import t from 'tap'
+import Fastify, { type FastifyInstance, type InjectOptions, type RouteOptions } from 'fastify'
+import swagger from '@fastify/swagger'
+import SwaggerParser from '@apidevtools/swagger-parser'
+import { Value } from '@sinclair/typebox/value'
+import type { TSchema } from '@sinclair/typebox'
+import nacos, { MONITORING_SCHEMAS, MONITORING_SECURITY_SCHEME, monitoringSecurityScheme, type NacosPluginOptions } from '../src/index.ts'
+import { uniqueService } from './helpers/nacos-api.ts'
+import { AUTH, PREFIX, TOKEN, base, monitoredApp } from './helpers/monitoring.ts'
+
+interface Operation { tags?: string[], summary?: string, description?: string, security?: unknown[], responses: Record<string, { description: string, content?: Record<string, { schema: { $ref?: string } }> }> }
+interface Document { openapi: string, info: { title: string }, tags?: Array<{ name: string }>, paths: Record<string, Record<string, Operation>>, components: { schemas: Record<string, unknown>, securitySchemes?: Record<string, unknown> } }
+
+/** What the issue asks for: each route, and every status it can answer. */
+const EXPECTED: Record<string, { method: string, statuses: string[], writes?: true, read?: true }> = {
+  '/service': { method: 'get', statuses: ['200', '400'], read: true },
+  '/service/{serviceName}/instances': { method: 'get', statuses: ['200', '400', '414', '429', '503'], read: true },
+  '/service/register': { method: 'post', statuses: ['200', '400', '401', '409', '413', '415', '503'], writes: true },
+  '/service/deregister': { method: 'post', statuses: ['200', '400', '401', '413', '415'], writes: true },
+  '/health': { method: 'get', statuses: ['200', '400', '503'] }
+}
+
+async function documented (t: Parameters<typeof monitoredApp>[0], options: NacosPluginOptions): Promise<{ app: FastifyInstance, doc: Document, routes: RouteOptions[] }> {
+  const app = Fastify()
+  t.teardown(async () => await app.close())
+  const routes: RouteOptions[] = []
+  app.addHook('onRoute', (route) => { if (route.method !== 'HEAD') routes.push(route) })
+  await app.register(nacos, { ...base, serviceName: uniqueService('doc'), ...options })
+  await app.ready()
+  const doc = app.swagger() as unknown as Document
+  // swagger-parser dereferences in place: validate a copy.
+  await SwaggerParser.validate(structuredClone(doc) as never)
+  return { app, doc, routes }
+}
+
+t.test('the document is valid OpenAPI 3 with every route and every response status', async (t) => {
+  const { doc, routes } = await documented(t, { monitoring: { token: TOKEN } })
+  t.match(doc.openapi, /^3\./)
+  const broken = structuredClone(doc)
+  delete (broken.paths[`${PREFIX}/health`]?.get as Partial<Operation>).responses
+  await t.rejects(SwaggerParser.validate(broken as never), 'the validator does reject an invalid document')
+  t.ok(doc.tags?.some((tag) => tag.name === 'nacos'), 'the nacos tag is described')
+  for (const [path, expected] of Object.entries(EXPECTED)) {
+    const op = doc.paths[`${PREFIX}${path}`]?.[expected.method]
+    if (op === undefined) { t.fail(`${expected.method} ${path} missing`); continue }
+    t.same(Object.keys(op.responses).sort(), expected.statuses, `${path}: every status`)
+    t.same(op.tags, ['nacos'])
+    t.ok(op.summary && op.description, `${path}: summary and description`)
+    t.ok(Object.values(op.responses).every((r) => r.description.length > 0 && r.description !== 'Default Response'), `${path}: every response described`)
+    t.same(op.security, expected.writes ? [{ [MONITORING_SECURITY_SCHEME]: [] }] : undefined, `${path}: security only where a token is needed`)
+    for (const [status, response] of Object.entries(op.responses)) {
+      t.match(response.content?.['application/json']?.schema.$ref, /^#\/components\/schemas\/Nacos/, `${path} ${status}: a shared component`)
+    }
+  }
+  // Cross-check with the routes Fastify really registered under the prefix.
+  const ours = routes.filter((r) => r.url.startsWith(PREFIX))
+  t.equal(ours.length, Object.keys(EXPECTED).length, 'no undocumented route')
+  for (const route of ours) {
+    const path = route.url.slice(PREFIX.length).replace(/:(\w+)/g, '{$1}')
+    const declared = Object.keys((route.schema?.response ?? {}) as object).sort()
+    t.same(declared, EXPECTED[path]?.statuses, `${route.method} ${path}: declared responses = documented`)
+  }
+  t.same(doc.components.securitySchemes, { [MONITORING_SECURITY_SCHEME]: monitoringSecurityScheme })
+  for (const schema of MONITORING_SCHEMAS) t.ok(doc.components.schemas[schema.$id ?? ''], `component ${schema.$id}`)
+})
+
+t.test('protectReads puts the read routes behind the bearer scheme, /health stays open', async (t) => {
+  const { doc } = await documented(t, { monitoring: { token: TOKEN, protectReads: true } })
+  for (const [path, expected] of Object.entries(EXPECTED)) {
+    const op = doc.paths[`${PREFIX}${path}`]?.[expected.method]
+    const guarded = expected.read === true || expected.writes === true
+    t.equal(op?.security !== undefined, guarded, `${path}: security`)
+    t.equal(op?.responses['401'] !== undefined, guarded, `${path}: 401 declared`)
+  }
+})
+
+t.test('without a token the write routes are neither served nor documented', async (t) => {
+  const { doc } = await documented(t, {})
+  t.same(Object.keys(doc.paths).sort(), [`${PREFIX}/health`, `${PREFIX}/service`, `${PREFIX}/service/{serviceName}/instances`])
+})
+
+t.test('an app that registered @fastify/swagger keeps its own document, and it documents our routes', async (t) => {
+  const app = Fastify()
+  t.teardown(async () => await app.close())
+  await app.register(swagger, { openapi: { info: { title: 'mine', version: '1.2.3' }, components: { securitySchemes: { [MONITORING_SECURITY_SCHEME]: monitoringSecurityScheme } } } })
+  await app.register(nacos, { ...base, serviceName: uniqueService('own-doc'), monitoring: { token: TOKEN } })
+  await app.ready()
+  const doc = app.swagger() as unknown as Document
+  await SwaggerParser.validate(structuredClone(doc) as never)
+  t.equal(doc.info.title, 'mine')
+  t.ok(doc.paths[`${PREFIX}/service/register`]?.post)
+})
+
+t.test('openapi: false registers no document; swaggerUi mounts the UI, and needs a document', async (t) => {
+  const plain = await monitoredApp(t, { monitoring: { openapi: false } })
+  await plain.ready()
+  t.notOk(plain.hasDecorator('swagger'))
+  t.equal((await plain.inject(`${PREFIX}/health`)).statusCode, 503, 'the routes are still there')
+  const ui = await monitoredApp(t, { monitoring: { swaggerUi: true } })
+  const json = await ui.inject('/documentation/json')
+  t.equal(json.statusCode, 200)
+  t.ok((json.json() as Document).paths[`${PREFIX}/health`])
+  const moved = await monitoredApp(t, { monitoring: { swaggerUi: '/docs' } })
+  const page = await moved.inject('/docs/')
+  t.equal(page.statusCode, 200)
+  t.match(page.headers['content-type'], /text\/html/)
+  await t.rejects(monitoredApp(t, { monitoring: { openapi: false, swaggerUi: true } }), { code: 'FST_NACOS_BAD_CONFIG', message: /monitoring.swaggerUi/ })
+  await t.rejects(monitoredApp(t, { monitoring: { swaggerUi: 'docs' } }), { code: 'FST_NACOS_BAD_CONFIG', message: /monitoring.swaggerUi.*a path starting with/ })
+})
+
+t.test('the answers have exactly the documented shapes', async (t) => {
+  const app = await monitoredApp(t, { monitoring: { token: TOKEN } })
+  const byId = (id: string): TSchema => MONITORING_SCHEMAS.find((s) => s.$id === id) as TSchema
+  const refs = [...MONITORING_SCHEMAS]
+  const cases: Array<[string, InjectOptions, number, string]> = [
+    ['service', { url: `${PREFIX}/service` }, 200, 'NacosService'],
+    ['instances', { url: `${PREFIX}/service/${uniqueService('none')}/instances` }, 200, 'NacosInstanceList'],
+    ['health down', { url: `${PREFIX}/health` }, 503, 'NacosHealthDown'],
+    ['deregister', { method: 'POST', url: `${PREFIX}/service/deregister`, headers: AUTH }, 200, 'NacosService'],
+    ['validation error', { url: `${PREFIX}/service?x=1` }, 400, 'NacosError'],
+    ['auth error', { method: 'POST', url: `${PREFIX}/service/register` }, 401, 'NacosError'],
+    ['not found', { url: `${PREFIX}/nope` }, 404, 'NacosError']
+  ]
+  for (const [name, request, status, id] of cases) {
+    const res = await app.inject(request)
+    t.equal(res.statusCode, status, `${name}: ${status}`)
+    const body: unknown = res.json()
+    t.ok(Value.Check(byId(id), refs, body), `${name}: a valid ${id}, no undeclared field`)
+  }
+})
