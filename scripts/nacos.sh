@@ -5,14 +5,18 @@
 #   scripts/nacos.sh start [--auth]     start a standalone server in the background, wait until ready
 #   scripts/nacos.sh stop               stop the server this script started (pid file), wait for exit
 #   scripts/nacos.sh status             say whether it runs, and where
-#   scripts/nacos.sh cluster-start|cluster-stop   a 3-node cluster on NACOS_PORT, +10, +20
+#   scripts/nacos.sh cluster-start      start a 3-node cluster on NACOS_PORT, +10, +20 (the nodes not
+#                                       running yet), wait until every node is ready and sees 3 UP
+#   scripts/nacos.sh cluster-stop       stop the cluster's nodes
+#   scripts/nacos.sh cluster-status     each node's state as the cluster reports it
 #
 # Environment:
-#   NACOS_PORT           HTTP port (default 8848); gRPC uses NACOS_PORT+1000 and +1001
+#   NACOS_PORT           HTTP port (default 8848); gRPC uses NACOS_PORT+1000 and +1001, and a
+#                        cluster node also NACOS_PORT-1000 (Raft)
 #   NACOS_VERSION        server version (default 2.3.2; falls back through NACOS_FALLBACK_VERSIONS)
 #   NACOS_MAVEN_GROUP    Maven groupId of the server modules (default org.jeecgframework.nacos)
 #   NACOS_CACHE_DIR      where jars, data and logs live (default <repo>/.nacos, git-ignored)
-#   NACOS_START_TIMEOUT  seconds to wait for readiness (default 120)
+#   NACOS_START_TIMEOUT  seconds to wait for readiness (default 120; for a whole cluster, 180)
 #   NACOS_JAVA_OPTS      extra JVM options (default heap: -Xms256m -Xmx512m)
 set -euo pipefail
 
@@ -134,8 +138,10 @@ start_node() {
     "-Dnacos.core.auth.system.type=nacos"
   )
   if [ -n "$members" ]; then
+    # Every node reads the same member list from its own conf/cluster.conf; config data lives in
+    # each node's embedded Derby, replicated by Raft (port-1000), naming data by Distro (gRPC).
     printf '%s\n' $members >"$home/conf/cluster.conf"
-    props+=("-Dnacos.standalone=false" "-Dnacos.member.list=${members// /,}")
+    props+=("-Dnacos.standalone=false" "-Dnacos.member.list=${members// /,}" "-DembeddedStorage=true")
   else
     props+=("-Dnacos.standalone=true")
   fi
@@ -211,16 +217,57 @@ cmd_start() {
 
 cluster_ports() { echo "$PORT $((PORT + 10)) $((PORT + 20))"; }
 
+# How many members the node on $1 reports UP (0 when it does not answer).
+members_up() {
+  curl -s -m 2 "http://127.0.0.1:$1/nacos/v1/core/cluster/nodes" 2>/dev/null | grep -o '"state":"UP"' | wc -l || true
+}
+
+# A node exited during start-up: say which, with its log, and stop the others.
+cluster_fail() {
+  local port=$1 why=$2 p
+  say "cluster node $port $why; last lines of its log:"
+  tail -40 "$(node_home "$port")/logs/start.out" >&2 || true
+  for p in $(cluster_ports); do stop_node "$p"; done
+  exit 1
+}
+
 cmd_cluster_start() {
-  local members="" p
+  local members="" p n start=$SECONDS timeout=${NACOS_START_TIMEOUT:-180} pending
   for p in $(cluster_ports); do members="$members 127.0.0.1:$p"; done
   for p in $(cluster_ports); do start_node "$p" false "${members# }"; done
-  for p in $(cluster_ports); do wait_ready "$p"; done
+  # Ready means: every node answers readiness (its Raft group has a leader, Distro has loaded)
+  # and every node sees all three members UP. Bounded by one deadline for the whole cluster.
+  while :; do
+    pending=""
+    for p in $(cluster_ports); do
+      running_pid "$p" >/dev/null || cluster_fail "$p" "exited during start-up"
+      n=$(members_up "$p")
+      if ! ready "$p" || [ "$n" -lt 3 ]; then pending="$pending $p(${n}UP)"; fi
+    done
+    [ -z "$pending" ] && break
+    if [ $((SECONDS - start)) -ge "$timeout" ]; then
+      cluster_fail "${pending%%(*}" "not ready after ${timeout}s (waiting on:$pending)"
+    fi
+    sleep 1
+  done
+  say "Nacos cluster ready after $((SECONDS - start))s: ${members# }"
 }
 
 cmd_cluster_stop() {
   local p
   for p in $(cluster_ports); do stop_node "$p"; done
+}
+
+cmd_cluster_status() {
+  local p pid rss
+  for p in $(cluster_ports); do
+    if pid=$(running_pid "$p"); then
+      rss=$(awk '/VmRSS/ { printf "%d MiB", $2 / 1024 }' "/proc/$pid/status")
+      echo "127.0.0.1:$p pid $pid rss $rss ready=$(ready "$p" && echo yes || echo no) members-up=$(members_up "$p")"
+    else
+      echo "127.0.0.1:$p stopped"
+    fi
+  done
 }
 
 cmd_status() {
@@ -246,5 +293,6 @@ case "${1:-}" in
   status) cmd_status ;;
   cluster-start) cmd_install; cmd_cluster_start ;;
   cluster-stop) cmd_cluster_stop ;;
-  *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  cluster-status) cmd_cluster_status ;;
+  *) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
