@@ -5,24 +5,14 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-export NACOS_SERVER_ADDR=${NACOS_SERVER_ADDR:-127.0.0.1:8848}
-first=${NACOS_SERVER_ADDR%%,*}
-export NACOS_PORT=${first##*:}
+# shellcheck source=lib/ensure-nacos.sh
+. scripts/lib/ensure-nacos.sh
 
 echo "== build and type-check"
 npm run --silent build
 npm run --silent typecheck
 
-started=0
-cleanup() { if [ "$started" = 1 ]; then bash scripts/nacos.sh stop || true; fi; }
-trap cleanup EXIT
-if curl -s -o /dev/null -m 2 -w '%{http_code}' "http://$first/nacos/v1/console/health/readiness" | grep -q 200; then
-  echo "== using the Nacos server that answers on $first"
-else
-  echo "== no Nacos on $first: installing and starting one"
-  bash scripts/nacos.sh start
-  started=1
-fi
+ensure_nacos
 
 echo "== tap"
 npx tap "$@"

@@ -153,6 +153,11 @@ export interface NacosConfig {
 
 const SECRET = new Set<string>(['NACOS_PASSWORD', 'NACOS_SECRET_KEY', 'NACOS_MONITORING_TOKEN'])
 
+/** When Nacos marks an instance unhealthy without beats: three intervals, capped by the deregister time. */
+export function heartbeatTimeoutMs (config: Pick<NacosConfig, 'heartbeatIntervalMs' | 'deregisterTimeMs'>): number {
+  return Math.min(3 * config.heartbeatIntervalMs, config.deregisterTimeMs)
+}
+
 export function mask (name: string, value: unknown): string {
   if (SECRET.has(name)) return '"****"'
   return JSON.stringify(value)

@@ -41,6 +41,8 @@ export interface PickOptions extends ServiceQuery {
 export type InstancesListener = (instances: readonly Instance[]) => void
 
 interface Entry {
+  /** serviceKey(): the cache key and the round-robin cursor's name. */
+  readonly key: string
   readonly service: string
   readonly group: string
   readonly clusters: string
@@ -57,6 +59,16 @@ interface Entry {
 }
 
 const DEFAULT_GROUP = 'DEFAULT_GROUP'
+
+function normalize (query: ServiceQuery): { group: string, clusters: string } {
+  return { group: query.group ?? DEFAULT_GROUP, clusters: [...new Set(query.clusters ?? [])].sort().join(',') }
+}
+
+/** One key per service, group and cluster set (cluster order and repeats do not matter). */
+export function serviceKey (service: string, query: ServiceQuery = {}): string {
+  const { group, clusters } = normalize(query)
+  return `${group}@@${service}@@${clusters}`
+}
 
 function toInstance (host: RawHost, service: string): Instance {
   const metadata = Object.freeze({ ...host.metadata })
@@ -117,7 +129,7 @@ export class Discovery {
         throw new NoInstanceError(service, entry.group, { cause: err })
       }
     }
-    const chosen = pickFromPool(entry.pool, options.strategy ?? 'weighted-random', this.#balancer, this.#key(entry))
+    const chosen = pickFromPool(entry.pool, options.strategy ?? 'weighted-random', this.#balancer, entry.key)
     if (!chosen) throw new NoInstanceError(service, entry.group)
     return chosen
   }
@@ -128,7 +140,7 @@ export class Discovery {
    */
   pickCached (service: string, options: PickOptions = {}): Instance | undefined {
     const entry = this.#entry(service, options)
-    return pickFromPool(entry.pool, options.strategy ?? 'weighted-random', this.#balancer, this.#key(entry))
+    return pickFromPool(entry.pool, options.strategy ?? 'weighted-random', this.#balancer, entry.key)
   }
 
   /**
@@ -161,23 +173,19 @@ export class Discovery {
     reactor._pushReceiver.removeListener('error', this.#onSdkError)
   }
 
-  #key (entry: Pick<Entry, 'group' | 'service' | 'clusters'>): string {
-    return `${entry.group}@@${entry.service}@@${entry.clusters}`
-  }
-
   #filter (instances: readonly Instance[], options: InstancesOptions): readonly Instance[] {
     return options.healthyOnly === true ? instances.filter((i) => i.healthy && i.enabled) : instances
   }
 
   #entry (service: string, options: ServiceQuery): Entry {
     if (this.#closed) throw new Error('discovery is closed')
-    const group = options.group ?? DEFAULT_GROUP
-    const clusters = [...new Set(options.clusters ?? [])].sort().join(',')
-    const key = this.#key({ group, service, clusters })
+    const key = serviceKey(service, options)
     const existing = this.#entries.get(key)
     if (existing) return existing
+    const { group, clusters } = normalize(options)
     const grouped = `${group}@@${service}`
     const entry: Entry = {
+      key,
       service,
       group,
       clusters,

@@ -139,7 +139,7 @@ export class NacosHttpClient implements SdkHttpClient {
     if (this.#closed) throw new ClosedError()
     const controller = new AbortController()
     this.#inflight.add(controller)
-    const timer = setTimeout(() => controller.abort(new Error(`Nacos request timed out after ${timeout} ms: ${init.method} ${url.origin}${url.pathname}`)), timeout)
+    const timer = setTimeout(() => controller.abort(new Error(`Nacos request timed out after ${timeout} ms`)), timeout)
     try {
       const res = await fetch(url, { ...init, signal: controller.signal })
       const data = await res.text()
@@ -148,6 +148,7 @@ export class NacosHttpClient implements SdkHttpClient {
       if (this.#closed) throw new ClosedError()
       const failure = controller.signal.aborted ? controller.signal.reason as Error : err as Error
       // fetch says only "fetch failed"; the reason (ECONNREFUSED, bad port, …) is in its cause.
+      // The method and URL are said once, here.
       const cause = (failure as { cause?: { code?: string, message?: string } }).cause
       this.lastFailure = `${init.method} ${url.origin}${url.pathname}: ${cause?.code ?? cause?.message ?? failure.message}`
       throw failure

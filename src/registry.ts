@@ -3,7 +3,7 @@
 // once; repeated failures of the same kind are counted, not logged again.
 import { createRequire } from 'node:module'
 import type { FastifyBaseLogger } from 'fastify'
-import type { NacosConfig } from './config.js'
+import { heartbeatTimeoutMs, type NacosConfig } from './config.js'
 import { detectIp } from './ip.js'
 import { backoffDelay } from './backoff.js'
 import { BEAT_INSTANCE_NOT_FOUND, type InstanceSpec, type NamingTransport } from './sdk.js'
@@ -81,7 +81,7 @@ export class Registry {
       metadata: {
         ...c.metadata,
         'preserved.heart.beat.interval': String(c.heartbeatIntervalMs),
-        'preserved.heart.beat.timeout': String(Math.min(3 * c.heartbeatIntervalMs, c.deregisterTimeMs)),
+        'preserved.heart.beat.timeout': String(heartbeatTimeoutMs(c)),
         'preserved.ip.delete.timeout': String(c.deregisterTimeMs),
         'fastify-nacos.version': PLUGIN_VERSION,
         'node.version': process.version,

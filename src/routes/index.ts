@@ -10,6 +10,7 @@ import { MONITORING_SCHEMAS, MONITORING_SECURITY_SCHEME, MonitoringErrorSchema, 
 import { typeboxValidator } from './validation.js'
 import { NacosUnavailableError, RouteNotFoundError, TooManyLookupsError, errorHandler, scrubber } from './errors.js'
 import { healthReason, serviceView } from './views.js'
+import { serviceKey } from '../discovery.js'
 import { registerOpenApi, registerSwaggerUi } from './openapi.js'
 
 export interface MonitoringOptions {
@@ -70,15 +71,15 @@ const routes: FastifyPluginAsync<RoutesOptions> = async (fastify, opts) => {
   app.get('/service/:serviceName/instances', guarded(MonitoringRouteSchemas.instances, opts.protectReads), async (request) => {
     const { serviceName } = request.params
     const { group = 'DEFAULT_GROUP', clusters, healthyOnly = false } = request.query
-    const clusterList = clusters === undefined ? [] : [...new Set(clusters.split(','))].sort()
-    const key = `${group}@@${serviceName}@@${clusterList.join(',')}`
+    const query = { group, clusters: clusters === undefined ? [] : clusters.split(','), healthyOnly }
+    const key = serviceKey(serviceName, query)
     if (!looked.has(key)) {
       if (looked.size >= MAX_LOOKUPS) throw new TooManyLookupsError(MAX_LOOKUPS)
       looked.add(key)
     }
     let instances
     try {
-      instances = await nacos().instances(serviceName, { group, clusters: clusterList, healthyOnly })
+      instances = await nacos().instances(serviceName, query)
     } catch (err) {
       throw new NacosUnavailableError(serviceName, (err as Error).message)
     }

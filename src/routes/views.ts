@@ -2,6 +2,7 @@
 // registry or the settings never reaches a client unless it is added here and in the schema.
 import type { NacosRegistry } from '../index.js'
 import type { RegistrationState } from '../registry.js'
+import { heartbeatTimeoutMs } from '../config.js'
 import type { MonitoringService } from './schemas.js'
 
 export function serviceView (nacos: Pick<NacosRegistry, 'status' | 'settings'>, scrub: (text: string) => string): MonitoringService {
@@ -24,7 +25,7 @@ export function serviceView (nacos: Pick<NacosRegistry, 'status' | 'settings'>, 
     lastBeatAt: status.lastBeatAt,
     heartbeat: {
       intervalMs: c.heartbeatIntervalMs,
-      timeoutMs: Math.min(3 * c.heartbeatIntervalMs, c.deregisterTimeMs),
+      timeoutMs: heartbeatTimeoutMs(c),
       deregisterTimeMs: c.deregisterTimeMs
     },
     lastError: status.lastError === null ? null : scrub(status.lastError),
