@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The settings table of README.md and README.zh-CN.md, generated from the TypeBox schema of the
-// environment (src/config.ts: EnvSchema) and the option → variable map (OPTION_ENV), so the docs
+// environment (src/settings.ts: EnvSchema) and the option → variable map (OPTION_ENV), so the docs
 // cannot drift from the code (test/readme-options.test.ts fails when they do).
 //
 //   node scripts/options-table.mjs           rewrite the blocks (after `npm run build`)
@@ -17,8 +17,8 @@ const HEADERS = {
   'zh-CN': ['环境变量', '插件选项', '类型', '默认值', '说明']
 }
 const NOTE = {
-  en: 'Generated from `EnvSchema` in `src/config.ts` by `npm run docs:options`; do not edit by hand.',
-  'zh-CN': '由 `npm run docs:options` 根据 `src/config.ts` 中的 `EnvSchema` 生成，请勿手工修改（说明列取自 schema，保留英文）。'
+  en: 'Generated from `EnvSchema` in `src/settings.ts` by `npm run docs:options`; do not edit by hand.',
+  'zh-CN': '由 `npm run docs:options` 根据 `src/settings.ts` 中的 `EnvSchema` 生成，请勿手工修改（说明列取自 schema，保留英文）。'
 }
 
 const cell = (text) => String(text).replace(/\|/g, '\\|').replace(/\n/g, ' ')
@@ -71,7 +71,7 @@ export function replaceBlock (text, table) {
 
 async function main () {
   const root = fileURLToPath(new URL('..', import.meta.url))
-  const { EnvSchema, OPTION_ENV, OPTION_LABEL = {} } = await import(pathToFileURL(`${root}dist/config.js`).href)
+  const { EnvSchema, OPTION_ENV, OPTION_LABEL = {} } = await import(pathToFileURL(`${root}dist/settings.js`).href)
   const check = process.argv.includes('--check')
   let drift = false
   for (const [file, lang] of Object.entries(READMES)) {

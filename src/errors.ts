@@ -1,14 +1,33 @@
-// Errors with stable codes users can match on (`err.code`), made with @fastify/error.
+// Every error of the plugin, made with @fastify/error: a stable `err.code` users can match on and
+// the HTTP status the monitoring routes answer with. Nothing else under src/ defines an error.
 import createError from '@fastify/error'
 
+const BadConfigError = createError<[what: string, expected: string]>(
+  'FST_NACOS_BAD_CONFIG', 'fastify-nacos: invalid %s: expected %s', 500)
+
 /** A bad setting: one line naming the setting, its (masked) value and what is expected. */
-export class ConfigError extends Error {
-  override name = 'NacosConfigError'
-  readonly code = 'FST_NACOS_BAD_CONFIG'
-  constructor (readonly setting: string, readonly value: string, readonly expected: string) {
-    super(`fastify-nacos: invalid ${setting === value.split('=')[0] ? value : `${setting} (${value})`}: expected ${expected}`)
+export class ConfigError extends BadConfigError {
+  readonly setting: string
+  readonly value: string
+  readonly expected: string
+  constructor (setting: string, value: string, expected: string) {
+    super(setting === value.split('=')[0] ? value : `${setting} (${value})`, expected)
+    this.name = 'NacosConfigError'
+    this.setting = setting
+    this.value = value
+    this.expected = expected
   }
 }
+
+export const TransportUnavailableError = createError<[name: string]>(
+  'FST_NACOS_TRANSPORT_UNAVAILABLE', 'fastify-nacos: the %s transport is not available yet (NACOS_TRANSPORT); use "http"', 500)
+
+/** An SDK field or method this plugin relies on is missing: the installed `nacos` is not the one it was written for. */
+export const SdkMismatchError = createError<[version: string, missing: string]>(
+  'FST_NACOS_SDK_MISMATCH', 'fastify-nacos: the installed nacos SDK %s lacks %s, which fastify-nacos relies on; install nacos@2.6.3 exactly', 500)
+
+export const NacosUnusableError = createError<[reasons: string]>(
+  'FST_NACOS_NOT_USABLE', 'fastify-nacos: Nacos is not usable at start-up (NACOS_FAIL_FAST=true): %s', 503)
 
 export const RegistrationFailedError = createError<[string, string]>(
   'FST_NACOS_REGISTRATION_FAILED', 'Registration of %s with Nacos failed: %s', 503)
@@ -18,3 +37,26 @@ export const NotListeningError = createError(
 
 export const RegistrationDisabledError = createError(
   'FST_NACOS_REGISTRATION_DISABLED', 'Registration is disabled (NACOS_REGISTER_ENABLED=false)', 409)
+
+export const NoInstanceError = createError<[service: string, group: string, options?: { cause: unknown }]>(
+  'FST_NACOS_NO_INSTANCE', 'No available instance of service %s (group %s)', 503)
+
+export const ConfigInvalidError = createError<[dataId: string, group: string, path: string, reason: string]>(
+  'FST_NACOS_CONFIG_INVALID', 'Config %s (group %s) is invalid at %s: %s', 500)
+
+/** Nacos refused our credentials, or its login answer carried no token. */
+export const NacosAuthError = createError<[message: string]>(
+  'FST_NACOS_AUTH_FAILED', '%s', 401)
+
+/** A call after close(): the plugin is shutting down. */
+export const ClosedError = createError<[what: string]>(
+  'FST_NACOS_CLOSED', 'the Nacos %s is closed', 503)
+
+export const NacosUnavailableError = createError<[service: string, reason: string]>(
+  'FST_NACOS_UNAVAILABLE', 'Nacos did not answer the lookup of service %s: %s', 503)
+
+export const TooManyLookupsError = createError<[limit: number]>(
+  'FST_NACOS_TOO_MANY_LOOKUPS', 'The monitoring API has already looked up %d distinct services; look up a known one', 429)
+
+export const RouteNotFoundError = createError<[method: string, url: string]>(
+  'FST_NACOS_ROUTE_NOT_FOUND', 'Route %s %s not found', 404)

@@ -2,7 +2,7 @@
 // reruns, so they cannot flake, yet a wrong weighting fails them by a wide margin.
 import t from 'tap'
 import fc from 'fast-check'
-import { baseUrl, createBalancerState, isEligible, pickFromPool, pickInstance, toPool, type Instance, type Strategy } from '../src/balancer.ts'
+import { baseUrl, createBalancerState, isEligible, pickFromPool, pickInstance, toPool, type Instance, type Strategy } from '../src/naming/balancer.ts'
 
 function instance (ip: string, over: Partial<Instance> = {}): Instance {
   return {

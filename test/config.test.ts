@@ -2,7 +2,7 @@ import t from 'tap'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
-import { resolveConfig, packageServiceName, redact } from '../src/config.ts'
+import { resolveConfig, packageServiceName, redact, secretValues } from '../src/settings.ts'
 import { backoffDelay } from '../src/backoff.ts'
 
 const dir = (): string => mkdtempSync(join(tmpdir(), 'fastify-nacos-config-'))
@@ -36,10 +36,10 @@ t.test('every variable is read from the environment', async (t) => {
     NACOS_CLUSTER_NAME: 'c1', NACOS_WEIGHT: '0', NACOS_METADATA: '{"zone":"a"}', NACOS_EPHEMERAL: 'false',
     NACOS_REGISTER_ENABLED: 'false', NACOS_PREFERRED_INTERFACES: 'eth0, en*', NACOS_PREFERRED_NETWORKS: '10.0.0.0/8',
     NACOS_FAIL_FAST: 'true', NACOS_DRAIN_DELAY: '1.5', NACOS_REQUEST_TIMEOUT: '2000', NACOS_CACHE_DIR: '/var/cache/x',
-    NACOS_MONITORING_TOKEN: 'token-0123456789abcdef', NACOS_MONITORING_PROTECT_READS: 'true'
+    NACOS_MONITORING_TOKEN: 'token-0123456789abcdef', NACOS_MONITORING_PROTECT_READS: 'true', NACOS_TRANSPORT: 'grpc'
   })
   t.same(c, {
-    serverAddr: ['10.0.0.1:8848', 'nacos-2:8848'], namespace: 'dev', group: 'G', serviceName: 'orders', ip: '10.1.2.3', port: 8080,
+    serverAddr: ['10.0.0.1:8848', 'nacos-2:8848'], transport: 'grpc', namespace: 'dev', group: 'G', serviceName: 'orders', ip: '10.1.2.3', port: 8080,
     heartbeatIntervalMs: 2500, deregisterTimeMs: 30_000, logLevel: 'debug', username: 'u', password: 'p', accessKey: 'ak',
     secretKey: 'sk', clusterName: 'c1', weight: 0, metadata: { zone: 'a' }, ephemeral: false, registerEnabled: false,
     preferredInterfaces: ['eth0', 'en*'], preferredNetworks: ['10.0.0.0/8'], failFast: true, drainDelayMs: 1500,
@@ -48,6 +48,8 @@ t.test('every variable is read from the environment', async (t) => {
   t.equal(redact(c).password, '****')
   t.equal(redact(c).secretKey, '****')
   t.equal(redact(c).monitoringToken, '****')
+  t.equal(redact(c).accessKey, '****', 'the access key is one of the secrets too')
+  t.same(secretValues(c), ['p', 'ak', 'sk', 'token-0123456789abcdef'], 'one list of secrets: password, access key, secret key, monitoring token')
 })
 
 t.test('plugin options win over the environment', async (t) => {
@@ -91,6 +93,8 @@ const bad: Array<[string, NodeJS.ProcessEnv | object, RegExp]> = [
   ['NACOS_SERVER_ADDR', { NACOS_SERVER_ADDR: 'http://x:8848' }, /invalid NACOS_SERVER_ADDR="http:\/\/x:8848": expected host:port, comma-separated/],
   ['NACOS_SERVICE_NAME', { NACOS_SERVICE_NAME: 'bad name!' }, /invalid NACOS_SERVICE_NAME="bad name!": expected letters, digits/],
   ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, /invalid LOG_LEVEL="loud": expected one of fatal, error, warn, info, debug, trace, silent/],
+  ['NACOS_TRANSPORT', { NACOS_TRANSPORT: 'udp' }, /invalid NACOS_TRANSPORT="udp": expected one of http, grpc/],
+  ['access key is masked', { NACOS_ACCESS_KEY: '' }, /^fastify-nacos: invalid NACOS_ACCESS_KEY="\*\*\*\*": expected must NOT have fewer than 1 characters$/],
   ['NACOS_EPHEMERAL', { NACOS_EPHEMERAL: 'maybe' }, /invalid NACOS_EPHEMERAL="maybe": expected must be boolean/],
   ['NACOS_HEARTBEAT_INTERVAL', { NACOS_HEARTBEAT_INTERVAL: '0' }, /invalid NACOS_HEARTBEAT_INTERVAL="0": expected must be >= 0.1/],
   ['NACOS_METADATA JSON', { NACOS_METADATA: '{zone:a}' }, /invalid NACOS_METADATA="{zone:a}": expected a JSON object of strings/],

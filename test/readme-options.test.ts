@@ -9,11 +9,11 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { Type } from '@sinclair/typebox'
-import * as config from '../src/config.ts'
+import * as config from '../src/settings.ts'
 import { END, READMES, START, renderTable, replaceBlock } from '../scripts/options-table.mjs'
 
 const { EnvSchema, OPTION_ENV, resolveConfig } = config
-// Labels of nested options (`monitoring.token`), where src/config.ts has them.
+// Labels of nested options (`monitoring.token`), where src/settings.ts has them.
 const OPTION_LABEL = (config as { OPTION_LABEL?: Record<string, string | undefined> }).OPTION_LABEL ?? {}
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const read = (file: string): string => readFileSync(`${ROOT}${file}`, 'utf8')

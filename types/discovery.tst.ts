@@ -1,8 +1,8 @@
 import { expect, test } from 'tstyche'
 import { Type } from '@sinclair/typebox'
-import type { Discovery, Instance } from '../src/discovery.js'
-import type { ConfigCenter } from '../src/config-center.js'
-import { pickInstance, createBalancerState } from '../src/balancer.js'
+import type { Discovery, Instance } from '../src/naming/discovery.js'
+import type { ConfigCenter } from '../src/config/center.js'
+import { pickInstance, createBalancerState } from '../src/naming/balancer.js'
 
 declare const discovery: Discovery
 declare const center: ConfigCenter

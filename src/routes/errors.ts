@@ -1,18 +1,8 @@
-// The monitoring API's own errors, and the one error handler that gives every failure the shared
+// The one error handler that gives every failure the shared
 // error shape: a stable code, the right status, a message without internals or secrets.
 import { STATUS_CODES } from 'node:http'
-import createError from '@fastify/error'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import type { MonitoringError } from './schemas.js'
-
-export const NacosUnavailableError = createError<[service: string, reason: string]>(
-  'FST_NACOS_UNAVAILABLE', 'Nacos did not answer the lookup of service %s: %s', 503)
-
-export const TooManyLookupsError = createError<[limit: number]>(
-  'FST_NACOS_TOO_MANY_LOOKUPS', 'The monitoring API has already looked up %d distinct services; look up a known one', 429)
-
-export const RouteNotFoundError = createError<[method: string, url: string]>(
-  'FST_NACOS_ROUTE_NOT_FOUND', 'Route %s %s not found', 404)
 
 /** Replaces every occurrence of a secret by ****, in case one ever reaches a message. */
 export function scrubber (secrets: ReadonlyArray<string | undefined>): (text: string) => string {

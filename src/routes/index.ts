@@ -3,14 +3,14 @@
 import type { FastifyInstance, FastifyPluginAsync, onRequestHookHandler } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import bearerAuth from '@fastify/bearer-auth'
-import type { NacosConfig } from '../config.js'
-import { ConfigError } from '../errors.js'
-import type { NacosRegistry } from '../index.js'
+import { secretValues, type NacosConfig } from '../settings.js'
+import { ConfigError, NacosUnavailableError, RouteNotFoundError, TooManyLookupsError } from '../errors.js'
+import type { NacosRegistry } from '../types.js'
 import { MONITORING_SCHEMAS, MONITORING_SECURITY_SCHEME, MonitoringErrorSchema, MonitoringRouteSchemas } from './schemas.js'
 import { typeboxValidator } from './validation.js'
-import { NacosUnavailableError, RouteNotFoundError, TooManyLookupsError, errorHandler, scrubber } from './errors.js'
+import { errorHandler, scrubber } from './errors.js'
 import { healthReason, serviceView } from './views.js'
-import { serviceKey } from '../discovery.js'
+import { serviceKey } from '../naming/names.js'
 import { registerOpenApi, registerSwaggerUi } from './openapi.js'
 
 export interface MonitoringOptions {
@@ -121,7 +121,7 @@ export async function mountMonitoring (fastify: FastifyInstance, options: Monito
     prefix: prefix === '/' ? '' : prefix.replace(/\/$/, ''),
     token: config.monitoringToken,
     protectReads: config.monitoringProtectReads,
-    secrets: [config.password, config.secretKey, config.accessKey, config.monitoringToken]
+    secrets: secretValues(config)
   })
   await registerSwaggerUi(fastify, options)
 }

@@ -3,7 +3,7 @@
 // registered before the routes it documents; an app that registered it already keeps its own.
 import type { FastifyInstance } from 'fastify'
 import { ConfigError } from '../errors.js'
-import type { NacosConfig } from '../config.js'
+import type { NacosConfig } from '../settings.js'
 import { MONITORING_SECURITY_SCHEME, monitoringSecurityScheme } from './schemas.js'
 
 const COMPONENT_NAME = /^[A-Za-z0-9._-]+$/

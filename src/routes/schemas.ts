@@ -2,7 +2,7 @@
 // declared fields leave the server), type the handlers and a caller's client, and become the
 // components of the OpenAPI document. Every schema has an `$id`; routes point at them by reference.
 import { Type, type Static, type TSchema, type TString } from '@sinclair/typebox'
-import { SERVICE_NAME, SERVICE_NAME_RULE } from '../config.js'
+import { SERVICE_NAME, SERVICE_NAME_RULE } from '../naming/names.js'
 
 /** A reference to a shared schema that keeps the referenced type for TypeScript. */
 function ref<T extends TSchema> (schema: T, description?: string): T {

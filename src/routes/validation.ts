@@ -6,7 +6,7 @@ import type { TObject, TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { Value } from '@sinclair/typebox/value'
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors'
-import { SERVICE_NAME, SERVICE_NAME_RULE } from '../config.js'
+import { SERVICE_NAME, SERVICE_NAME_RULE } from '../naming/names.js'
 
 interface Failure { instancePath: string, message: string }
 

@@ -1,8 +1,8 @@
 // What the monitoring routes answer, built field by field from app.nacos: a new field of the
 // registry or the settings never reaches a client unless it is added here and in the schema.
-import type { NacosRegistry } from '../index.js'
-import type { RegistrationState } from '../registry.js'
-import { heartbeatTimeoutMs } from '../config.js'
+import type { NacosRegistry } from '../types.js'
+import type { RegistrationState } from '../naming/registry.js'
+import { heartbeatTimeoutMs } from '../settings.js'
 import type { MonitoringService } from './schemas.js'
 
 export function serviceView (nacos: Pick<NacosRegistry, 'status' | 'settings'>, scrub: (text: string) => string): MonitoringService {

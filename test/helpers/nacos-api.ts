@@ -1,7 +1,7 @@
 // Talks to the real Nacos server through its own HTTP API, independent of the plugin and the SDK,
 // so tests assert on what Nacos itself reports.
 import { randomUUID } from 'node:crypto'
-import type { Instance } from '../../src/balancer.ts'
+import type { Instance } from '../../src/naming/balancer.ts'
 
 export const NACOS_ADDR = process.env.NACOS_SERVER_ADDR?.split(',')[0] ?? '127.0.0.1:8848'
 

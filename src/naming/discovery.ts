@@ -1,32 +1,22 @@
-// Service discovery: a local cache of each looked-up service's instances, kept current by Nacos's
-// UDP pushes (through the SDK's push receiver) and by our own periodic re-read. Picks are served
-// from the cache, so they keep working while Nacos is down.
-//
-// The SDK's subscription machinery is not used as such: its defects and our repairs are in
-// src/sdk.ts (repairedNaming).
-import createError from '@fastify/error'
-import { repairedNaming, type NamingClient, type NamingInternals, type RawHost, type RawServiceInfo } from './sdk.js'
+// Service discovery: a local cache of each looked-up service's instances, kept current by the
+// transport's pushes (watch) and by our own periodic re-read (query). Picks are served from the
+// cache, so they keep working while Nacos is down.
+import type { NamingTransport, RawHost } from '../transport/types.js'
+import { ClosedError, NoInstanceError } from '../errors.js'
 import { createBalancerState, pickFromPool, toPool, type Instance, type Pool, type Strategy } from './balancer.js'
+import { DEFAULT_CLUSTER, normalizeQuery, serviceKey, type ServiceQuery } from './names.js'
 
 export type { Instance, Strategy } from './balancer.js'
-
-export const NoInstanceError = createError<[service: string, group: string, options?: { cause: unknown }]>(
-  'FST_NACOS_NO_INSTANCE', 'No available instance of service %s (group %s)', 503)
+export type { ServiceQuery } from './names.js'
 
 /** pino-like: `log.warn({ service }, 'message')`. */
 export type DiscoveryLogger = Record<'info' | 'warn' | 'debug' | 'error', (obj: object, msg: string) => void>
 
 export interface DiscoveryOptions {
-  client: NamingClient
+  transport: NamingTransport
   log: DiscoveryLogger
   /** How often each looked-up service is re-read from Nacos, ms (default 5000). Pushes come sooner. */
   refreshInterval?: number
-}
-
-export interface ServiceQuery {
-  group?: string
-  /** Only instances of these clusters; empty means every cluster. */
-  clusters?: readonly string[]
 }
 
 export interface InstancesOptions extends ServiceQuery {
@@ -45,9 +35,7 @@ interface Entry {
   readonly key: string
   readonly service: string
   readonly group: string
-  readonly clusters: string
-  /** The HostReactor event that carries pushes for this service and cluster set. */
-  readonly pushEvent: string
+  readonly clusters: string[]
   instances: readonly Instance[] | undefined
   pool: Pool
   lastRefTime: number
@@ -55,55 +43,38 @@ interface Entry {
   first: Promise<void> | undefined
   timer: NodeJS.Timeout | undefined
   readonly listeners: Set<InstancesListener>
-  readonly onPush: (hosts: RawHost[], info?: { lastRefTime?: number }) => void
-}
-
-const DEFAULT_GROUP = 'DEFAULT_GROUP'
-
-function normalize (query: ServiceQuery): { group: string, clusters: string } {
-  return { group: query.group ?? DEFAULT_GROUP, clusters: [...new Set(query.clusters ?? [])].sort().join(',') }
-}
-
-/** One key per service, group and cluster set (cluster order and repeats do not matter). */
-export function serviceKey (service: string, query: ServiceQuery = {}): string {
-  const { group, clusters } = normalize(query)
-  return `${group}@@${service}@@${clusters}`
+  unwatch: () => void
 }
 
 function toInstance (host: RawHost, service: string): Instance {
   const metadata = Object.freeze({ ...host.metadata })
   return Object.freeze({
-    instanceId: host.instanceId ?? `${host.ip}#${host.port}#${host.clusterName ?? 'DEFAULT'}`,
+    instanceId: host.instanceId ?? `${host.ip}#${host.port}#${host.clusterName ?? DEFAULT_CLUSTER}`,
     ip: host.ip,
     port: host.port,
     weight: host.weight ?? 1,
     healthy: host.healthy ?? true,
     enabled: host.enabled ?? true,
     ephemeral: host.ephemeral ?? true,
-    clusterName: host.clusterName ?? 'DEFAULT',
+    clusterName: host.clusterName ?? DEFAULT_CLUSTER,
     serviceName: service,
     metadata
   })
 }
 
 export class Discovery {
-  readonly #client: NamingInternals
+  readonly #transport: NamingTransport
   readonly #log: DiscoveryLogger
   readonly #refreshInterval: number
   readonly #entries = new Map<string, Entry>()
   readonly #balancer = createBalancerState()
-  readonly #onSdkError = (err: Error): void => { this.#log.debug({ err: { name: err.name, message: err.message } }, 'nacos sdk error') }
   #reachable = true
   #closed = false
 
   constructor (options: DiscoveryOptions) {
-    this.#client = repairedNaming(options.client)
+    this.#transport = options.transport
     this.#log = options.log
     this.#refreshInterval = options.refreshInterval ?? 5000
-    const reactor = this.#client._hostReactor
-    // With a listener of ours, sdk-base no longer prints these errors on stderr.
-    reactor.on('error', this.#onSdkError)
-    reactor._pushReceiver.on('error', this.#onSdkError)
   }
 
   /** Instances of a service: the first call reads Nacos and keeps the service current; later calls read the cache. */
@@ -162,15 +133,12 @@ export class Discovery {
   /** Stops every refresh and detaches every listener; the cache is dropped. */
   close (): void {
     this.#closed = true
-    const reactor = this.#client._hostReactor
     for (const entry of this.#entries.values()) {
       clearTimeout(entry.timer)
       entry.listeners.clear()
-      reactor.removeListener(entry.pushEvent, entry.onPush)
+      entry.unwatch()
     }
     this.#entries.clear()
-    reactor.removeListener('error', this.#onSdkError)
-    reactor._pushReceiver.removeListener('error', this.#onSdkError)
   }
 
   #filter (instances: readonly Instance[], options: InstancesOptions): readonly Instance[] {
@@ -178,18 +146,16 @@ export class Discovery {
   }
 
   #entry (service: string, options: ServiceQuery): Entry {
-    if (this.#closed) throw new Error('discovery is closed')
+    if (this.#closed) throw new ClosedError('discovery')
     const key = serviceKey(service, options)
     const existing = this.#entries.get(key)
     if (existing) return existing
-    const { group, clusters } = normalize(options)
-    const grouped = `${group}@@${service}`
+    const { group, clusters } = normalizeQuery(options)
     const entry: Entry = {
       key,
       service,
       group,
       clusters,
-      pushEvent: `${clusters ? `${grouped}@@${clusters}` : grouped}_changed`,
       instances: undefined,
       pool: toPool([]),
       lastRefTime: 0,
@@ -197,10 +163,10 @@ export class Discovery {
       first: undefined,
       timer: undefined,
       listeners: new Set(),
-      onPush: (hosts, info) => { this.#apply(entry, hosts, info?.lastRefTime ?? Date.now()) }
+      unwatch: () => {}
     }
     this.#entries.set(key, entry)
-    this.#client._hostReactor.on(entry.pushEvent, entry.onPush)
+    entry.unwatch = this.#transport.watch({ service, group, clusters }, (snapshot) => { this.#apply(entry, snapshot.hosts, snapshot.lastRefTime) })
     this.#load(entry).catch(() => {})
     return entry
   }
@@ -222,17 +188,13 @@ export class Discovery {
     }, this.#refreshInterval).unref()
   }
 
-  /** Reads the list from Nacos, passing the SDK's push port so Nacos pushes changes to it. */
+  /** Reads the list from Nacos (which also keeps its pushes coming). */
   async #refresh (entry: Entry): Promise<void> {
     try {
-      await this.#client.ready()
-      const grouped = `${entry.group}@@${entry.service}`
-      const udpPort = this.#client._hostReactor._pushReceiver.udpPort
-      const json = await this.#client._serverProxy.queryList(grouped, entry.clusters, udpPort, false)
-      const data = JSON.parse(json) as RawServiceInfo
+      const snapshot = await this.#transport.query({ service: entry.service, group: entry.group, clusters: entry.clusters })
       if (!this.#reachable) this.#log.info({ service: entry.service, group: entry.group }, 'Nacos reachable again: discovery follows changes')
       this.#reachable = true
-      this.#apply(entry, data.hosts ?? [], data.lastRefTime ?? Date.now())
+      this.#apply(entry, snapshot.hosts, snapshot.lastRefTime)
     } catch (err) {
       if (this.#closed) return
       if (this.#reachable) {

@@ -5,6 +5,11 @@
 //   again when Nacos answers 403;
 // - prompt shutdown: `close()` aborts every request still in flight (the config client's 30 s
 //   long poll included), so `app.close()` never waits on a socket.
+// The SDK answers a failed call with "failed after all servers tried", dropping the cause: each
+// failure is reported to the call that made it (withFailureCause), never to a shared field.
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { ClosedError, NacosAuthError } from '../../errors.js'
+
 export interface SdkRequestOptions {
   method?: string
   data?: Record<string, unknown> | null
@@ -43,17 +48,25 @@ interface Token {
   refreshAt: number
 }
 
-export class NacosAuthError extends Error {
-  override name = 'NacosAuthError'
-  constructor (message: string, readonly status: number) {
-    super(message)
-  }
+/** The failures of the requests made by one call (and the calls it makes), in order. */
+const failures = new AsyncLocalStorage<string[]>()
+
+function report (failure: string): void {
+  failures.getStore()?.push(failure)
 }
 
-export class ClosedError extends Error {
-  override name = 'ClosedError'
-  constructor () {
-    super('the Nacos HTTP client is closed')
+/**
+ * Runs `fn` (an SDK call that sends requests through a NacosHttpClient). When it fails, the error
+ * says what went wrong with its own last request (`GET http://h:p/nacos/v1/ns/…: ECONNREFUSED`),
+ * with the SDK's error as its cause.
+ */
+export async function withFailureCause<T> (fn: () => Promise<T>): Promise<T> {
+  const seen: string[] = []
+  try {
+    return await failures.run(seen, fn)
+  } catch (err) {
+    const last = seen.at(-1)
+    throw new Error(last ?? (err as Error).message, { cause: err })
   }
 }
 
@@ -83,8 +96,6 @@ export class NacosHttpClient implements SdkHttpClient {
   readonly #logins = new Map<string, Promise<Token>>()
   readonly #inflight = new Set<AbortController>()
   #closed = false
-  /** What went wrong last (the SDK replaces causes with "after all servers tried"). */
-  lastFailure: string | null = null
 
   constructor (options: HttpClientOptions = {}) {
     this.#username = options.username || undefined
@@ -117,7 +128,7 @@ export class NacosHttpClient implements SdkHttpClient {
       try {
         headers[TOKEN_HEADER] = await this.#token(root)
       } catch (err) {
-        this.lastFailure = (err as Error).message
+        report((err as Error).message)
         throw err
       }
     }
@@ -130,13 +141,13 @@ export class NacosHttpClient implements SdkHttpClient {
       headers['content-type'] = 'application/x-www-form-urlencoded; charset=utf-8'
     }
     const res = await this.#fetch(url, { method, headers, body }, options.timeout ?? this.#timeout)
-    if (res.status >= 400) this.lastFailure = `${method} ${url.origin}${url.pathname}: HTTP ${res.status} ${res.data.slice(0, 200)}`
+    if (res.status >= 400) report(`${method} ${url.origin}${url.pathname}: HTTP ${res.status} ${res.data.slice(0, 200)}`)
     this.#log?.debug({ method, url: `${url.origin}${url.pathname}`, status: res.status }, 'nacos http')
     return res
   }
 
   async #fetch (url: URL, init: { method: string, headers: Record<string, string>, body: string | undefined }, timeout: number): Promise<SdkResponse> {
-    if (this.#closed) throw new ClosedError()
+    if (this.#closed) throw new ClosedError('HTTP client')
     const controller = new AbortController()
     this.#inflight.add(controller)
     const timer = setTimeout(() => controller.abort(new Error(`Nacos request timed out after ${timeout} ms`)), timeout)
@@ -145,12 +156,12 @@ export class NacosHttpClient implements SdkHttpClient {
       const data = await res.text()
       return { status: res.status, data, headers: Object.fromEntries(res.headers) }
     } catch (err) {
-      if (this.#closed) throw new ClosedError()
+      if (this.#closed) throw new ClosedError('HTTP client')
       const failure = controller.signal.aborted ? controller.signal.reason as Error : err as Error
       // fetch says only "fetch failed"; the reason (ECONNREFUSED, bad port, …) is in its cause.
       // The method and URL are said once, here.
       const cause = (failure as { cause?: { code?: string, message?: string } }).cause
-      this.lastFailure = `${init.method} ${url.origin}${url.pathname}: ${cause?.code ?? cause?.message ?? failure.message}`
+      report(`${init.method} ${url.origin}${url.pathname}: ${cause?.code ?? cause?.message ?? failure.message}`)
       throw failure
     } finally {
       clearTimeout(timer)
@@ -184,16 +195,16 @@ export class NacosHttpClient implements SdkHttpClient {
       // Nacos 2.3 answers a wrong user or password with the status line "HTTP/1.1 0", which
       // fetch refuses to parse; any other failure (refused, timed out) is not about credentials.
       if (code === 'ERR_ASSERTION' || code.startsWith('HPE_')) {
-        throw new NacosAuthError(`Nacos login as "${this.#username}" failed at ${url.origin}: credentials rejected (the server answered HTTP status 0)`, 0)
+        throw new NacosAuthError(`Nacos login as "${this.#username}" failed at ${url.origin}: credentials rejected (the server answered HTTP status 0)`)
       }
       throw err
     }
     if (res.status !== 200) {
       // The server's message ("unknown user!") never contains the password; ours neither.
-      throw new NacosAuthError(`Nacos login as "${this.#username}" failed at ${url.origin}: HTTP ${res.status} ${res.data.slice(0, 200)}`, res.status)
+      throw new NacosAuthError(`Nacos login as "${this.#username}" failed at ${url.origin}: HTTP ${res.status} ${res.data.slice(0, 200)}`)
     }
     const parsed = JSON.parse(res.data) as { accessToken?: string, tokenTtl?: number }
-    if (!parsed.accessToken) throw new NacosAuthError(`Nacos login at ${url.origin} returned no accessToken`, res.status)
+    if (!parsed.accessToken) throw new NacosAuthError(`Nacos login at ${url.origin} returned no accessToken`)
     const ttlMs = (parsed.tokenTtl ?? 18000) * 1000
     // Refresh once 80% of the lifetime has passed, well before the server rejects it.
     const token = { value: parsed.accessToken, refreshAt: Date.now() + ttlMs * 0.8 }
@@ -205,7 +216,7 @@ export class NacosHttpClient implements SdkHttpClient {
   /** Aborts every request in flight; later requests fail with ClosedError. */
   close (): void {
     this.#closed = true
-    for (const controller of this.#inflight) controller.abort(new ClosedError())
+    for (const controller of this.#inflight) controller.abort(new ClosedError('HTTP client'))
     this.#inflight.clear()
   }
 }

@@ -1,16 +1,14 @@
-// The registration lifecycle: register (with backoff until Nacos answers), heartbeat on our own
-// schedule, re-register when Nacos forgets the instance, deregister. Every state change is logged
-// once; repeated failures of the same kind are counted, not logged again.
-import { createRequire } from 'node:module'
+// The registration lifecycle: register (with backoff until Nacos answers), keep the instance
+// alive through the transport, register again when the transport says Nacos lost it, deregister.
+// The registry owns the states, the counters and the backoff; it never sees a beat or a status
+// code. Every state change is logged once; repeated failures of the same kind are counted, not
+// logged again.
 import type { FastifyBaseLogger } from 'fastify'
-import { heartbeatTimeoutMs, type NacosConfig } from './config.js'
-import { detectIp } from './ip.js'
-import { backoffDelay } from './backoff.js'
-import { BEAT_INSTANCE_NOT_FOUND, type InstanceSpec, type NamingTransport } from './sdk.js'
-import { NotListeningError, RegistrationDisabledError, RegistrationFailedError } from './errors.js'
-
-const pkg = createRequire(import.meta.url)('../package.json') as { name: string, version: string }
-export const PLUGIN_VERSION = `${pkg.name}@${pkg.version}`
+import type { NacosConfig } from '../settings.js'
+import { backoffDelay } from '../backoff.js'
+import type { InstanceSpec, NamingTransport } from '../transport/types.js'
+import { NotListeningError, RegistrationDisabledError, RegistrationFailedError } from '../errors.js'
+import { advertisedInstance } from './instance.js'
 
 export type RegistrationState = 'idle' | 'registering' | 'registered' | 'retrying' | 'deregistered'
 
@@ -33,8 +31,10 @@ export interface RegistryStatus {
 
 export interface RegistryOptions {
   transport: NamingTransport
-  config: NacosConfig
+  config: Parameters<typeof advertisedInstance>[0] & Pick<NacosConfig, 'registerEnabled'>
   log: FastifyBaseLogger
+  /** Wait before registration attempt `attempt` (from 0) is repeated; default 0.5 s doubling to 10 s, with jitter. */
+  retryDelay?: (attempt: number) => number
 }
 
 function message (err: unknown): string {
@@ -43,8 +43,9 @@ function message (err: unknown): string {
 
 export class Registry {
   readonly #transport: NamingTransport
-  readonly #config: NacosConfig
+  readonly #config: RegistryOptions['config']
   readonly #log: FastifyBaseLogger
+  readonly #retryDelay: (attempt: number) => number
   #state: RegistrationState = 'idle'
   #instance: InstanceSpec | null = null
   #registeredAt: Date | null = null
@@ -54,7 +55,7 @@ export class Registry {
   #attempt: Promise<void> | null = null
   #deregistering: Promise<void> | null = null
   #retryLoop: Promise<void> | null = null
-  #timer: NodeJS.Timeout | null = null
+  #stopKeepAlive: (() => void) | null = null
   #wake: (() => void) | null = null
   /** Bumped by deregister/close: loops started under an older epoch stop. */
   #epoch = 0
@@ -64,30 +65,12 @@ export class Registry {
     this.#transport = options.transport
     this.#config = options.config
     this.#log = options.log
+    this.#retryDelay = options.retryDelay ?? ((attempt) => backoffDelay(attempt, 500, 10_000))
   }
 
   /** Fixes the address to advertise; called once the server listens. */
   listening (boundPort: number): void {
-    const c = this.#config
-    this.#instance = {
-      serviceName: c.serviceName,
-      groupName: c.group,
-      ip: c.ip ?? detectIp({ preferredInterfaces: c.preferredInterfaces, preferredNetworks: c.preferredNetworks }),
-      port: c.port ?? boundPort,
-      clusterName: c.clusterName,
-      weight: c.weight,
-      ephemeral: c.ephemeral,
-      enabled: true,
-      metadata: {
-        ...c.metadata,
-        'preserved.heart.beat.interval': String(c.heartbeatIntervalMs),
-        'preserved.heart.beat.timeout': String(heartbeatTimeoutMs(c)),
-        'preserved.ip.delete.timeout': String(c.deregisterTimeMs),
-        'fastify-nacos.version': PLUGIN_VERSION,
-        'node.version': process.version,
-        'start.time': new Date().toISOString()
-      }
-    }
+    this.#instance = advertisedInstance(this.#config, boundPort)
   }
 
   status (): RegistryStatus {
@@ -126,7 +109,7 @@ export class Registry {
           await this.#registerOnce(epoch)
         } catch {
           if (epoch !== this.#epoch) break
-          const delay = backoffDelay(attempt, 500, 10_000)
+          const delay = this.#retryDelay(attempt)
           this.#setState('retrying', 'warn', 'nacos registration failed; retrying with backoff', { err: this.#lastError, nextAttemptMs: delay })
           await this.#sleep(delay)
         }
@@ -158,7 +141,7 @@ export class Registry {
     this.#registeredAt = new Date()
     this.#lastError = null
     this.#setState('registered', 'info', 'nacos registered')
-    this.#scheduleBeat(epoch)
+    this.#keepAlive(instance, epoch)
   }
 
   /** Registers now. Resolves once registered; rejects if this attempt fails (retries go on in the background). */
@@ -176,44 +159,36 @@ export class Registry {
     return this.status()
   }
 
-  #scheduleBeat (epoch: number): void {
-    this.#clearTimer()
-    if (!this.#config.ephemeral) return
-    this.#timer = setTimeout(() => { void this.#beat(epoch) }, this.#config.heartbeatIntervalMs)
-    // The HTTP server keeps the process alive; our heartbeat must not.
-    this.#timer.unref()
-  }
-
-  async #beat (epoch: number): Promise<void> {
-    const instance = this.#instance
-    if (instance === null || epoch !== this.#epoch) return
-    try {
-      const answer = await this.#transport.beat(instance)
-      if (epoch !== this.#epoch) return
-      this.#counts.beats++
-      this.#lastBeatAt = new Date()
-      if (answer.code === BEAT_INSTANCE_NOT_FOUND) {
-        // Nacos restarted or expired us: register again at once, metadata and all.
-        this.#counts.reRegistrations++
-        this.#setState('registering', 'warn', 'nacos no longer knows this instance; registering again')
-        try {
-          await this.#registerOnce(epoch)
-          return
-        } catch {
-          this.#setState('retrying', 'warn', 'nacos re-registration failed; retrying', { err: this.#lastError })
-        }
-      } else {
+  /** Hands the instance to the transport's keep-alive; its events drive the state and the counters. */
+  #keepAlive (instance: InstanceSpec, epoch: number): void {
+    this.#stopKeepAlive?.()
+    const current = (): boolean => epoch === this.#epoch
+    this.#stopKeepAlive = this.#transport.keepAlive(instance, {
+      alive: () => {
+        if (!current()) return
+        this.#counts.beats++
+        this.#lastBeatAt = new Date()
         this.#lastError = null
         this.#setState('registered', 'info', 'nacos heartbeats answered again')
+      },
+      lost: () => {
+        if (!current()) return
+        // An answer too: Nacos restarted or expired us. Register again at once, metadata and all.
+        this.#counts.beats++
+        this.#lastBeatAt = new Date()
+        this.#counts.reRegistrations++
+        this.#setState('registering', 'warn', 'nacos no longer knows this instance; registering again')
+        this.#registerOnce(epoch).catch(() => {
+          if (current()) this.#setState('retrying', 'warn', 'nacos re-registration failed; retrying', { err: this.#lastError })
+        })
+      },
+      failed: (err) => {
+        if (!current()) return
+        this.#counts.failedBeats++
+        this.#lastError = message(err)
+        this.#setState('retrying', 'warn', 'nacos heartbeat failed; will keep beating', { err: this.#lastError })
       }
-    } catch (err) {
-      if (epoch !== this.#epoch) return
-      this.#counts.failedBeats++
-      this.#lastError = message(err)
-      this.#setState('retrying', 'warn', 'nacos heartbeat failed; will keep beating', { err: this.#lastError })
-    }
-    // Failed beats keep the beat cadence (not backoff) so recovery takes at most one interval.
-    this.#scheduleBeat(epoch)
+    })
   }
 
   /** Deregisters and stops heartbeats. Idempotent; concurrent callers share one request. */
@@ -227,7 +202,7 @@ export class Registry {
 
   async #doDeregister (): Promise<void> {
     this.#epoch++
-    this.#clearTimer()
+    this.#clearKeepAlive()
     this.#wake?.()
     const wasUp = this.#state !== 'idle' && this.#state !== 'deregistered'
     // Let an attempt already on the wire land first, or we could deregister before it registers.
@@ -252,16 +227,16 @@ export class Registry {
     })
   }
 
-  #clearTimer (): void {
-    if (this.#timer !== null) clearTimeout(this.#timer)
-    this.#timer = null
+  #clearKeepAlive (): void {
+    this.#stopKeepAlive?.()
+    this.#stopKeepAlive = null
   }
 
   /** Stops every timer and loop (after deregister, on app close). */
   close (): void {
     this.#closed = true
     this.#epoch++
-    this.#clearTimer()
+    this.#clearKeepAlive()
     this.#wake?.()
   }
 }

@@ -1,0 +1,139 @@
+// The config center: typed reads, watches and publishes of Nacos configs over the config
+// transport; preloaded configs kept current. Parsing and validation are in formats.ts.
+import type { Static, TSchema } from '@sinclair/typebox'
+import type { ConfigTransport } from '../transport/types.js'
+import { ClosedError } from '../errors.js'
+import { DEFAULT_GROUP } from '../naming/names.js'
+import { parseConfig, serialize, typeOf, type ConfigType } from './formats.js'
+
+export type { ConfigType } from './formats.js'
+
+/** pino-like: `log.warn({ service }, 'message')`. */
+export type ConfigLogger = Record<'info' | 'warn' | 'debug' | 'error', (obj: object, msg: string) => void>
+
+export interface ConfigCenterOptions {
+  transport: ConfigTransport
+  log: ConfigLogger
+}
+
+export interface ConfigOptions<S extends TSchema = TSchema> {
+  group?: string
+  /** How to parse; by default from the dataId's extension (.json, .yaml/.yml, .properties), else text. */
+  type?: ConfigType
+  /** TypeBox schema the parsed value must satisfy (properties values are converted to its types first). */
+  schema?: S
+}
+
+export interface PreloadEntry extends ConfigOptions {
+  dataId: string
+  /** Name in `values` (default: the dataId). */
+  key?: string
+}
+
+/** The parsed value by type, when there is no schema. */
+type Parsed<T extends ConfigType | undefined> = T extends 'text' ? string : T extends 'properties' ? Record<string, string> : unknown
+
+export class ConfigCenter {
+  readonly #transport: ConfigTransport
+  readonly #log: ConfigLogger
+  readonly #values = new Map<string, unknown>()
+  readonly #watches = new Set<() => void>()
+  #closed = false
+
+  constructor (options: ConfigCenterOptions) {
+    this.#transport = options.transport
+    this.#log = options.log
+  }
+
+  /** Values kept current by preload(), by key (default: dataId); undefined while a config is absent. */
+  get values (): ReadonlyMap<string, unknown> {
+    return this.#values
+  }
+
+  /**
+   * Reads and parses a config. Resolves undefined when the config does not exist. With a schema the
+   * value is validated (FST_NACOS_CONFIG_INVALID names the dataId and the failing path) and typed.
+   * While Nacos is unreachable the last snapshot in cacheDir is served.
+   */
+  async get<S extends TSchema> (dataId: string, options: ConfigOptions<S> & { schema: S }): Promise<Static<S> | undefined>
+  async get<T extends ConfigType | undefined = undefined> (dataId: string, options?: ConfigOptions & { type?: T, schema?: undefined }): Promise<Parsed<T> | undefined>
+  async get (dataId: string, options: ConfigOptions = {}): Promise<unknown> {
+    return await this.#read(dataId, options)
+  }
+
+  /**
+   * Calls `listener` with the current value once known, then after every change; with `undefined`
+   * when the config is absent or removed. A new value that fails to parse or to validate is logged
+   * as an error and not passed on: the listener keeps the last good one. Returns the detach function.
+   */
+  watch<S extends TSchema> (dataId: string, options: ConfigOptions<S> & { schema: S }, listener: (value: Static<S> | undefined, raw: string | undefined) => void): () => void
+  watch<T extends ConfigType | undefined = undefined> (dataId: string, options: ConfigOptions & { type?: T, schema?: undefined }, listener: (value: Parsed<T> | undefined, raw: string | undefined) => void): () => void
+  watch (dataId: string, options: ConfigOptions, listener: (value: unknown, raw: string | undefined) => void): () => void {
+    return this.#watch(dataId, options, listener)
+  }
+
+  #watch (dataId: string, options: ConfigOptions, listener: (value: unknown, raw: string | undefined) => void): () => void {
+    if (this.#closed) throw new ClosedError('config center')
+    const info = { dataId, group: options.group ?? DEFAULT_GROUP }
+    const onContent = (content: string | null): void => {
+      let value: unknown
+      try {
+        value = parseConfig(dataId, info.group, options, content)
+      } catch (err) {
+        this.#log.error({ dataId, group: info.group, err }, 'config change rejected: keeping the last good value')
+        return
+      }
+      try {
+        listener(value, content || undefined)
+      } catch (err) {
+        this.#log.error({ dataId, group: info.group, err }, 'a config listener threw')
+      }
+    }
+    const unwatch = this.#transport.watch(info, onContent)
+    const off = (): void => {
+      if (this.#watches.delete(off)) unwatch()
+    }
+    this.#watches.add(off)
+    return off
+  }
+
+  /** Publishes a config; a non-string value is serialized by the type (JSON by default). */
+  async publish (dataId: string, content: unknown, options: Omit<ConfigOptions, 'schema'> = {}): Promise<void> {
+    const type = typeOf(dataId, options.type)
+    await this.#transport.publish({ dataId, group: options.group ?? DEFAULT_GROUP }, serialize(content, type), type)
+  }
+
+  async remove (dataId: string, options: { group?: string } = {}): Promise<void> {
+    await this.#transport.remove({ dataId, group: options.group ?? DEFAULT_GROUP })
+  }
+
+  /**
+   * Reads every entry (all must parse and validate) and keeps `values` current from then on,
+   * like Spring's `spring.config.import`.
+   */
+  async preload (entries: readonly PreloadEntry[]): Promise<ReadonlyMap<string, unknown>> {
+    const keys = entries.map((e) => e.key ?? e.dataId)
+    const duplicate = keys.find((k, i) => keys.indexOf(k) !== i || this.#values.has(k))
+    if (duplicate !== undefined) throw new TypeError(`preload: the key "${duplicate}" is used twice; give the entries distinct keys`)
+    const values = await Promise.all(entries.map(async (entry) => await this.#read(entry.dataId, entry)))
+    entries.forEach((entry, i) => {
+      const key = keys[i] as string
+      this.#values.set(key, values[i])
+      this.#watch(entry.dataId, entry, (value) => { this.#values.set(key, value) })
+    })
+    return this.#values
+  }
+
+  /** Ends every watch; later calls fail with FST_NACOS_CLOSED. The transport is closed by its owner. */
+  close (): void {
+    this.#closed = true
+    for (const off of [...this.#watches]) off()
+  }
+
+  async #read (dataId: string, options: ConfigOptions): Promise<unknown> {
+    // The SDK would answer from its snapshot once our agent refuses to send.
+    if (this.#closed) throw new ClosedError('config center')
+    const group = options.group ?? DEFAULT_GROUP
+    return parseConfig(dataId, group, options, await this.#transport.get({ dataId, group }))
+  }
+}

@@ -1,0 +1,28 @@
+// The plugin's options: every setting of settings.ts, plus what only the plugin entry uses.
+import type { NacosSettings } from './settings.js'
+import type { PreloadEntry } from './config/center.js'
+import type { MonitoringOptions } from './routes/index.js'
+
+export interface NacosPluginOptions extends NacosSettings {
+  /**
+   * Turn SIGINT/SIGTERM (and uncaught errors) into `app.close()` with close-with-grace
+   * (default true). Set false when the application owns its signals.
+   */
+  handleSignals?: boolean
+  /** How long close-with-grace lets `app.close()` run before it exits with code 1, ms (default 10000). */
+  closeGraceDelay?: number
+  /** Load `.env` and `.env.<NODE_ENV>` from the working directory (default true). */
+  dotenv?: boolean
+  /**
+   * Configs read before the app is ready (start-up fails if one is invalid) and kept current
+   * afterwards, in `app.nacos.configs` by `key` (default: the dataId).
+   */
+  configs?: PreloadEntry[]
+  /** How often each looked-up service is re-read from Nacos besides its pushes, ms (default 5000). */
+  discoveryRefreshInterval?: number
+  /**
+   * The monitoring routes under `prefix` (default '/monitoring/nacos'), their OpenAPI document and
+   * optional Swagger UI; `false` mounts none of them.
+   */
+  monitoring?: false | MonitoringOptions
+}

@@ -1,0 +1,321 @@
+// Every setting, declared once in SETTINGS: its environment variable, its TypeBox schema (type,
+// bounds, default, description), the type of its plugin option, how it resolves and whether it is
+// secret. The env schema, the option types, the resolved config, the option → variable map of the
+// README table and the secret list are all derived from that one table.
+// Precedence: plugin options > process environment > .env.<NODE_ENV> > .env > defaults.
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { tmpdir } from 'node:os'
+import { envSchema } from 'env-schema'
+import { Type, type Static, type TObject, type TOptional, type TSchema } from '@sinclair/typebox'
+import { ConfigError } from './errors.js'
+import { DEFAULT_CLUSTER, DEFAULT_GROUP, SERVICE_NAME, SERVICE_NAME_RULE } from './naming/names.js'
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export const TRANSPORTS = ['http', 'grpc'] as const
+const SERVER_LIST = '^\\s*[A-Za-z0-9_.-]+(:\\d{1,5})?(\\s*,\\s*[A-Za-z0-9_.-]+(:\\d{1,5})?)*\\s*$'
+const IPV4 = '^((25[0-5]|2[0-4]\\d|1?\\d?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1?\\d?\\d)$'
+
+/** What a resolver may need besides the raw value. */
+interface ResolveContext {
+  cwd: string
+  /** Where a variable's value came from, for messages: `option weight` or the variable's name. */
+  origin: (env: string) => string
+}
+
+type Raw<S extends TSchema> = S extends TOptional<TSchema> ? Static<S> | undefined : Static<S>
+
+interface Setting<E extends string, S extends TSchema, O, C, K extends string, L extends string, Secret extends boolean> {
+  readonly env: E
+  readonly schema: S
+  /** The option as users write it, when nested (`monitoring.token`); nested settings are not top-level options. */
+  readonly label?: L
+  /** Name in the resolved config when it differs from the option's (`heartbeatIntervalMs`). */
+  readonly key?: K
+  /** Masked in messages, logs, `app.nacos.settings` and the monitoring answers. */
+  readonly secret?: Secret
+  /** A plugin option's value → the value env-schema validates. */
+  readonly toEnv?: (option: O) => unknown
+  /** The validated value → the resolved config's value. */
+  readonly resolve?: (raw: Raw<S>, ctx: ResolveContext) => C
+}
+
+/** Declares one setting; the type parameters carry its option type, resolved type and names to the derived types. */
+function setting<E extends string, S extends TSchema, O = Raw<S>, C = Raw<S>, K extends string = never, L extends string = never, Secret extends boolean = false> (
+  def: Setting<E, S, O, C, K, L, Secret>
+): Setting<E, S, O, C, K, L, Secret> {
+  return def
+}
+
+const list = (value: string): string[] => value.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
+const joined = (value: string | readonly string[]): string => (typeof value === 'string' ? value : value.join(','))
+const ms = (seconds: number): number => Math.round(seconds * 1000)
+
+export const SETTINGS = {
+  serverAddr: setting({
+    env: 'NACOS_SERVER_ADDR',
+    schema: Type.String({ default: '127.0.0.1:8848', pattern: SERVER_LIST, description: 'Nacos server address(es), `host:port`, comma-separated' }),
+    toEnv: joined,
+    resolve: (raw) => list(raw).map((a) => (a.includes(':') ? a : `${a}:8848`))
+  }),
+  transport: setting({
+    env: 'NACOS_TRANSPORT',
+    schema: Type.Union(TRANSPORTS.map((t) => Type.Literal(t)), { default: 'http', description: 'how the plugin talks to Nacos: `http` (the `nacos` SDK: HTTP calls, UDP pushes, heartbeats); `grpc` is not available yet' })
+  }),
+  namespace: setting({ env: 'NACOS_NAMESPACE', schema: Type.String({ default: 'public', minLength: 1, maxLength: 128, description: 'namespace id' }) }),
+  group: setting({ env: 'NACOS_GROUP', schema: Type.String({ default: DEFAULT_GROUP, pattern: SERVICE_NAME, description: 'service group' }) }),
+  serviceName: setting({
+    env: 'NACOS_SERVICE_NAME',
+    schema: Type.Optional(Type.String({ pattern: SERVICE_NAME, description: 'service name; default: the `name` in package.json of the working directory (scope dropped)' })),
+    resolve: (raw, ctx): string => {
+      const name = raw ?? packageServiceName(ctx.cwd)
+      if (name === undefined || !new RegExp(SERVICE_NAME).test(name)) {
+        throw new ConfigError('NACOS_SERVICE_NAME', `NACOS_SERVICE_NAME=${JSON.stringify(name ?? '')}`,
+          'a service name: set NACOS_SERVICE_NAME (or the serviceName option), or run from a directory whose package.json has a valid "name"')
+      }
+      return name
+    }
+  }),
+  ip: setting({ env: 'NACOS_SERVICE_IP', schema: Type.Optional(Type.String({ pattern: IPV4, description: 'advertised IPv4; default: auto-detected (first non-internal IPv4, preferences below)' })) }),
+  port: setting({ env: 'NACOS_SERVICE_PORT', schema: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'advertised port; default: the port the server actually bound' })) }),
+  heartbeatInterval: setting({
+    env: 'NACOS_HEARTBEAT_INTERVAL',
+    schema: Type.Number({ default: 5, minimum: 0.1, maximum: 3600, description: 'heartbeat interval, seconds (a setting of the HTTP transport, whose beats keep the instance alive)' }),
+    key: 'heartbeatIntervalMs',
+    resolve: ms
+  }),
+  deregisterTime: setting({
+    env: 'NACOS_DEREGISTER_TIME',
+    schema: Type.Number({ default: 10, minimum: 0.2, maximum: 86400, description: 'seconds without heartbeat after which Nacos removes the instance (marked unhealthy after 3 intervals or this, whichever is sooner; a setting of the HTTP transport)' }),
+    key: 'deregisterTimeMs',
+    resolve: ms
+  }),
+  logLevel: setting({ env: 'LOG_LEVEL', schema: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info', description: 'level of the plugin\'s logger (`debug` shows every Nacos call)' }) }),
+  username: setting({ env: 'NACOS_USERNAME', schema: Type.Optional(Type.String({ minLength: 1, description: 'Nacos user (auth enabled servers)' })) }),
+  password: setting({ env: 'NACOS_PASSWORD', secret: true, schema: Type.Optional(Type.String({ minLength: 1, description: 'Nacos password; never logged' })) }),
+  accessKey: setting({ env: 'NACOS_ACCESS_KEY', secret: true, schema: Type.Optional(Type.String({ minLength: 1, description: 'Alibaba Cloud access key (MSE); never logged' })) }),
+  secretKey: setting({ env: 'NACOS_SECRET_KEY', secret: true, schema: Type.Optional(Type.String({ minLength: 1, description: 'Alibaba Cloud secret key; never logged' })) }),
+  clusterName: setting({ env: 'NACOS_CLUSTER_NAME', schema: Type.String({ default: DEFAULT_CLUSTER, pattern: SERVICE_NAME, description: 'cluster of this instance' }) }),
+  weight: setting({ env: 'NACOS_WEIGHT', schema: Type.Number({ default: 1, minimum: 0, maximum: 10000, description: 'load-balancing weight (0: never picked)' }) }),
+  metadata: setting({
+    env: 'NACOS_METADATA',
+    schema: Type.String({ default: '{}', description: 'extra instance metadata, a JSON object of strings' }),
+    toEnv: (value: Record<string, string>) => JSON.stringify(value),
+    resolve: (raw, ctx) => parseMetadata(raw, ctx.origin('NACOS_METADATA'))
+  }),
+  ephemeral: setting({ env: 'NACOS_EPHEMERAL', schema: Type.Boolean({ default: true, description: 'ephemeral (heartbeat-kept) instance' }) }),
+  registerEnabled: setting({ env: 'NACOS_REGISTER_ENABLED', schema: Type.Boolean({ default: true, description: 'register this service at all' }) }),
+  preferredInterfaces: setting({
+    env: 'NACOS_PREFERRED_INTERFACES',
+    schema: Type.String({ default: '', description: 'interfaces to take the IP from, comma-separated (`eth0,en*`)' }),
+    toEnv: (value: string[]) => value.join(','),
+    resolve: list
+  }),
+  preferredNetworks: setting({
+    env: 'NACOS_PREFERRED_NETWORKS',
+    schema: Type.String({ default: '', description: 'networks to take the IP from, CIDR or prefix, comma-separated (`10.0.0.0/8,192.168.`)' }),
+    toEnv: (value: string[]) => value.join(','),
+    resolve: list
+  }),
+  failFast: setting({ env: 'NACOS_FAIL_FAST', schema: Type.Boolean({ default: false, description: 'fail start-up when the first registration fails, instead of retrying in the background' }) }),
+  drainDelay: setting({
+    env: 'NACOS_DRAIN_DELAY',
+    schema: Type.Number({ default: 0, minimum: 0, maximum: 300, description: 'seconds to wait after deregistering before connections drain on close' }),
+    key: 'drainDelayMs',
+    resolve: ms
+  }),
+  requestTimeout: setting({
+    env: 'NACOS_REQUEST_TIMEOUT',
+    schema: Type.Integer({ default: 5000, minimum: 100, maximum: 120000, description: 'timeout of one Nacos request, ms' }),
+    key: 'requestTimeoutMs'
+  }),
+  cacheDir: setting({
+    env: 'NACOS_CACHE_DIR',
+    schema: Type.Optional(Type.String({ minLength: 1, description: 'directory for config snapshots; default: `<os tmpdir>/fastify-nacos`' })),
+    resolve: (raw): string => raw ?? join(tmpdir(), 'fastify-nacos')
+  }),
+  monitoringToken: setting({
+    env: 'NACOS_MONITORING_TOKEN',
+    label: 'monitoring.token',
+    secret: true,
+    schema: Type.Optional(Type.String({ minLength: 16, maxLength: 512, pattern: '^[\\x21-\\x7E]+$', description: 'bearer token of the monitoring routes (16 to 512 printable characters, no spaces); without it the write routes answer 404; never logged nor shown' }))
+  }),
+  monitoringProtectReads: setting({
+    env: 'NACOS_MONITORING_PROTECT_READS',
+    label: 'monitoring.protectReads',
+    schema: Type.Boolean({ default: false, description: 'the read routes of the monitoring API (`/service`, `/service/:serviceName/instances`) need the token too; `/health` stays open for probes' })
+  })
+}
+
+type Table = typeof SETTINGS
+type Name = keyof Table
+type EnvOf<N extends Name> = Table[N]['env']
+type SchemaOf<N extends Name> = Table[N]['schema']
+type OptionOf<N extends Name> = Table[N] extends { toEnv?: (option: infer O) => unknown } ? O : never
+type ResolvedOf<N extends Name> = Table[N] extends { resolve?: (raw: never, ctx: never) => infer C } ? C : never
+type Given<T> = [Exclude<T, undefined>] extends [never] ? false : true
+type KeyOf<N extends Name> = Table[N] extends { key?: infer K } ? (Given<K> extends true ? Extract<K, string> : N) : N
+type Nested<N extends Name> = Table[N] extends { label?: infer L } ? Given<L> : false
+type SecretName = { [N in Name]: Table[N] extends { secret?: infer X } ? (Exclude<X, undefined> extends true ? N : never) : never }[Name]
+
+/** The environment variables, their types, defaults and meaning (in the README table's order). */
+export const EnvSchema = Type.Object(Object.fromEntries(Object.values(SETTINGS).map((s) => [s.env, s.schema]))) as unknown as
+  TObject<{ [N in Name as EnvOf<N>]: SchemaOf<N> }>
+export type Env = Static<typeof EnvSchema>
+
+/** Plugin options: the settings in camelCase, typed; they win over the environment. */
+export type NacosSettings = { [N in Name as Nested<N> extends true ? never : N]?: OptionOf<N> }
+
+/** Every setting as an option, nested ones (`monitoring.token`) included. */
+export type AllSettings = { [N in Name]?: OptionOf<N> }
+
+/** The resolved, validated configuration the plugin runs with. */
+export type NacosConfig = { -readonly [N in Name as KeyOf<N>]: ResolvedOf<N> }
+
+/** Which environment variable each option sets (the README table is generated from this and EnvSchema). */
+export const OPTION_ENV = Object.fromEntries(Object.entries(SETTINGS).map(([name, s]) => [name, s.env])) as { [N in Name]: EnvOf<N> }
+
+/** How nested options are written in messages and the README table. */
+export const OPTION_LABEL: Partial<Record<Name, string>> = Object.fromEntries(Object.entries(SETTINGS)
+  .flatMap(([name, s]) => ('label' in s && s.label !== undefined ? [[name, s.label]] : [])))
+
+/** A setting with its types erased, for the loops below. */
+interface AnySetting { env: string, schema: TSchema, label?: string, key?: string, secret?: boolean, toEnv?: (option: never) => unknown, resolve?: (raw: never, ctx: ResolveContext) => unknown }
+const entries = Object.entries(SETTINGS) as unknown as Array<[Name, AnySetting]>
+const configKey = (name: Name, s: { key?: string }): string => s.key ?? name
+const SECRET_VARIABLES = new Set(entries.filter(([, s]) => s.secret === true).map(([, s]) => s.env))
+const SECRET_KEYS = entries.filter(([, s]) => s.secret === true).map(([name, s]) => configKey(name, s)) as Array<KeyOf<SecretName>>
+
+/** When Nacos marks an instance unhealthy without beats: three intervals, capped by the deregister time. */
+export function heartbeatTimeoutMs (config: Pick<NacosConfig, 'heartbeatIntervalMs' | 'deregisterTimeMs'>): number {
+  return Math.min(3 * config.heartbeatIntervalMs, config.deregisterTimeMs)
+}
+
+/** A variable's value for a message: JSON, or `"****"` for a secret. */
+export function mask (name: string, value: unknown): string {
+  if (SECRET_VARIABLES.has(name)) return '"****"'
+  return JSON.stringify(value)
+}
+
+/** The secret values of a configuration, for scrubbing them out of any text. */
+export function secretValues (config: NacosConfig): Array<string | undefined> {
+  return SECRET_KEYS.map((key) => config[key])
+}
+
+export type RedactedConfig = Omit<NacosConfig, KeyOf<SecretName>> & { [K in KeyOf<SecretName>]?: string }
+
+/** The configuration with secrets masked, for logs and the monitoring routes. */
+export function redact (config: NacosConfig): RedactedConfig {
+  const copy: Record<string, unknown> = { ...config }
+  for (const key of SECRET_KEYS) copy[key] = config[key] === undefined ? undefined : '****'
+  return copy as RedactedConfig
+}
+
+/** `@scope/my-api` → `my-api`, from package.json in `cwd`. */
+export function packageServiceName (cwd: string = process.cwd()): string | undefined {
+  const file = join(cwd, 'package.json')
+  if (!existsSync(file)) return undefined
+  try {
+    const name = (JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown }).name
+    return typeof name === 'string' && name.length > 0 ? name.replace(/^@[^/]+\//, '') : undefined
+  } catch {
+    return undefined
+  }
+}
+
+interface AjvError {
+  instancePath: string
+  message?: string
+  params: Record<string, unknown>
+}
+
+function describe (name: string, schema: Record<string, unknown> | undefined, error: AjvError): string {
+  if (schema?.pattern === SERVICE_NAME) return SERVICE_NAME_RULE
+  if (schema?.pattern === IPV4) return 'an IPv4 address such as 10.0.0.12'
+  if (schema?.pattern === SERVER_LIST) return 'host:port, comma-separated (e.g. 127.0.0.1:8848,10.0.0.2:8848)'
+  if (name === 'LOG_LEVEL') return `one of ${LOG_LEVELS.join(', ')}`
+  if (name === 'NACOS_TRANSPORT') return `one of ${TRANSPORTS.join(', ')}`
+  if (name === 'NACOS_MONITORING_TOKEN') return '16 to 512 printable ASCII characters, no spaces'
+  return error.message ?? 'a valid value'
+}
+
+export interface ResolveOptions {
+  env?: NodeJS.ProcessEnv
+  /** Load `.env` and `.env.<NODE_ENV>` from `cwd` into the environment first (default true). */
+  dotenv?: boolean
+  cwd?: string
+}
+
+/**
+ * Merges plugin options over the environment, validates, and returns the configuration.
+ * Throws a ConfigError whose message is one line: the setting, its (masked) value, what is expected.
+ */
+export function resolveConfig (options: AllSettings = {}, resolve: ResolveOptions = {}): NacosConfig {
+  const cwd = resolve.cwd ?? process.cwd()
+  const env = resolve.env ?? process.env
+  const fromOptions: Record<string, unknown> = {}
+  const origin: Record<string, string> = {}
+  for (const [name, s] of entries) {
+    const value = options[name]
+    if (value === undefined) continue
+    fromOptions[s.env] = s.toEnv === undefined ? value : s.toEnv(value as never)
+    origin[s.env] = `option ${OPTION_LABEL[name] ?? name}`
+  }
+  const nodeEnv = env.NODE_ENV
+  const dotenvFiles = resolve.dotenv === false
+    ? []
+    : [nodeEnv ? join(cwd, `.env.${nodeEnv}`) : undefined, join(cwd, '.env')].filter((f): f is string => f !== undefined && existsSync(f))
+
+  let raw: Record<string, unknown>
+  try {
+    raw = envSchema<Env>({
+      // env-schema sets additionalProperties on the schema it is given: hand it a copy.
+      schema: { ...EnvSchema },
+      data: [env, fromOptions],
+      env: false,
+      // The first file that sets a variable wins, so .env.<NODE_ENV> overrides .env; variables
+      // already in the process environment win over both.
+      dotenv: dotenvFiles.length > 0 ? { path: dotenvFiles, quiet: true, processEnv: env } as never : false
+    })
+  } catch (err) {
+    const errors = (err as { errors?: AjvError[] }).errors ?? []
+    const first = errors[0]
+    if (!first) throw err
+    const name = first.instancePath.replace(/^\//, '') || String(first.params.missingProperty ?? '')
+    const schema = (EnvSchema.properties as Record<string, Record<string, unknown>>)[name]
+    const value = fromOptions[name] ?? env[name]
+    throw new ConfigError(`${origin[name] ?? name}`, `${name}=${mask(name, value)}`, describe(name, schema, first))
+  }
+
+  const { NACOS_DEREGISTER_TIME: deregister, NACOS_HEARTBEAT_INTERVAL: heartbeat } = raw as Pick<Env, 'NACOS_DEREGISTER_TIME' | 'NACOS_HEARTBEAT_INTERVAL'>
+  if (deregister <= heartbeat) {
+    throw new ConfigError(origin.NACOS_DEREGISTER_TIME ?? 'NACOS_DEREGISTER_TIME', `NACOS_DEREGISTER_TIME=${deregister}`,
+      `more seconds than NACOS_HEARTBEAT_INTERVAL (${heartbeat}), or Nacos removes a healthy instance between two beats`)
+  }
+  if ((raw.NACOS_USERNAME === undefined) !== (raw.NACOS_PASSWORD === undefined)) {
+    throw new ConfigError('NACOS_USERNAME', raw.NACOS_USERNAME === undefined ? 'NACOS_USERNAME unset' : 'NACOS_PASSWORD unset',
+      'both NACOS_USERNAME and NACOS_PASSWORD, or neither')
+  }
+
+  const ctx: ResolveContext = { cwd, origin: (variable) => origin[variable] ?? variable }
+  const config: Record<string, unknown> = {}
+  for (const [name, s] of entries) {
+    const value = raw[s.env]
+    config[configKey(name, s)] = s.resolve === undefined ? value : s.resolve(value as never, ctx)
+  }
+  return config as NacosConfig
+}
+
+function parseMetadata (text: string, source: string): Record<string, string> {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    value = undefined
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value) ||
+      !Object.values(value).every((v) => typeof v === 'string')) {
+    throw new ConfigError(source, `NACOS_METADATA=${JSON.stringify(text)}`, 'a JSON object of strings, e.g. {"zone":"a"}')
+  }
+  return value as Record<string, string>
+}

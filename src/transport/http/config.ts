@@ -1,0 +1,137 @@
+// Configs over HTTP through nacos-config's plain DataClient (not NacosConfigClient, whose
+// cluster-client elects a leader over local TCP port 7777 shared by every process on the machine).
+// The DataClient's own HTTP agent is replaced, because (see README, "The nacos SDK's defects"):
+// - it retries a failed request in a loop without pause until the request's timeout (40 s for
+//   the long poll): a client that fails at once (closed, connection refused) spins for that long;
+// - it puts username and password in the query of every call; our NacosHttpClient sends a token.
+// Its snapshots go to `cacheDir`, never to the SDK's default ~/.node-diamond-client-cache, and
+// answer get() while Nacos is unreachable.
+import type { ConfigKey, ConfigTransport } from '../types.js'
+import { ClosedError } from '../../errors.js'
+import type { NacosHttpClient, SdkRequestOptions } from './http-client.js'
+import { createDataClient, type SdkDataClient } from './sdk-repairs.js'
+
+const LISTENER_PATH = '/v1/cs/configs/listener'
+
+/** pino-like: `log.warn({ err }, 'message')`. */
+type Logger = Record<'info' | 'warn' | 'debug', (obj: object, msg: string) => void>
+
+export interface HttpConfigOptions {
+  serverAddr: readonly string[]
+  namespace: string
+  http: NacosHttpClient
+  log: Logger
+  /** Where the SDK keeps its snapshots. */
+  cacheDir: string
+}
+
+export class HttpConfig implements ConfigTransport {
+  readonly #serverAddr: readonly string[]
+  readonly #http: NacosHttpClient
+  readonly #log: Logger
+  readonly #options: HttpConfigOptions
+  #client: SdkDataClient | undefined
+  #closed = false
+  #wake: () => void = () => {}
+  readonly #closing = new Promise<void>((resolve) => { this.#wake = resolve })
+  #server = 0
+  #reachable = true
+
+  constructor (options: HttpConfigOptions) {
+    this.#serverAddr = options.serverAddr
+    this.#http = options.http
+    this.#log = options.log
+    this.#options = options
+  }
+
+  /** The DataClient, made on first use: an app that reads no config starts no long poll. */
+  get #sdk (): SdkDataClient {
+    if (this.#closed) throw new ClosedError('config client')
+    if (this.#client === undefined) {
+      const request = this.#request.bind(this)
+      this.#client = createDataClient({
+        serverAddr: [...this.#serverAddr],
+        // Nacos 2.x keeps the public namespace's configs under the empty tenant.
+        namespace: this.#options.namespace === 'public' ? '' : this.#options.namespace,
+        cacheDir: this.#options.cacheDir,
+        httpclient: this.#http,
+        httpAgent: class { request = request }
+      })
+      // A listener of ours keeps sdk-base from printing these on stderr; outages are logged once by #request.
+      this.#client.on('error', (err) => { this.#log.debug({ err: { name: err.name, message: err.message } }, 'nacos config sdk error') })
+    }
+    return this.#client
+  }
+
+  get = async (key: ConfigKey): Promise<string | null> => await this.#sdk.getConfig(key.dataId, key.group)
+
+  publish = async (key: ConfigKey, content: string, type: string): Promise<void> => {
+    await this.#sdk.publishSingle(key.dataId, key.group, content, { type })
+  }
+
+  remove = async (key: ConfigKey): Promise<void> => {
+    await this.#sdk.remove(key.dataId, key.group)
+  }
+
+  watch = (key: ConfigKey, onChange: (content: string | null) => void): (() => void) => {
+    const info = { dataId: key.dataId, group: key.group }
+    const listener = (content: string | null): void => { onChange(content) }
+    this.#sdk.subscribe(info, listener)
+    return () => { if (!this.#closed) this.#client?.unSubscribe(info, listener) }
+  }
+
+  /** Ends the long poll at once. */
+  close (): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#client?.close()
+    this.#wake()
+  }
+
+  /**
+   * The DataClient's HTTP agent: one pass over the servers, no busy retry; once closed, the long
+   * poll answers "nothing changed" at once so the SDK's loop ends without its 2 s error pause.
+   */
+  async #request (path: string, options: SdkRequestOptions = {}): Promise<string | null> {
+    if (this.#closed) {
+      if (path === LISTENER_PATH) return ''
+      throw new ClosedError('config client')
+    }
+    const data = { ...options.data }
+    let failure: Error | undefined
+    for (let i = 0; i < this.#serverAddr.length; i++) {
+      const server = this.#serverAddr[this.#server % this.#serverAddr.length] as string
+      try {
+        const res = await Promise.race([
+          this.#http.request(`http://${server}/nacos${path}`, {
+            method: options.method ?? 'GET',
+            data,
+            headers: { ...options.headers },
+            timeout: options.timeout ?? 5000,
+            dataAsQueryString: options.dataAsQueryString === true
+          }),
+          this.#closing.then(() => null)
+        ])
+        if (res === null) return path === LISTENER_PATH ? '' : null
+        this.#up()
+        if (res.status === 200) return res.data
+        if (res.status === 404) return null
+        failure = new Error(`Nacos config ${options.method ?? 'GET'} ${path} on ${server}: HTTP ${res.status} ${res.data.slice(0, 200)}`)
+        if (res.status < 500) throw failure
+      } catch (err) {
+        if (err === failure || err instanceof ClosedError) throw err
+        const code = ((err as Error).cause as { code?: string } | undefined)?.code
+        failure = new Error(`Nacos config ${options.method ?? 'GET'} ${path} on ${server}: ${code ?? (err as Error).message}`, { cause: err })
+      }
+      this.#server++
+    }
+    if (this.#reachable) this.#log.warn({ err: { message: failure?.message } }, 'Nacos config unreachable: serving snapshots and retrying')
+    this.#reachable = false
+    throw failure ?? new Error('no Nacos server configured')
+  }
+
+  #up (): void {
+    if (!this.#reachable) this.#log.info({}, 'Nacos config reachable again')
+    this.#reachable = true
+  }
+}

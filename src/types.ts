@@ -1,0 +1,44 @@
+// The public types of `app.nacos`, in a module of their own so that the monitoring routes and the
+// plugin entry both depend on it, never on each other.
+import type { RegistryStatus } from './naming/registry.js'
+import type { Instance, InstancesListener, InstancesOptions, PickOptions, ServiceQuery } from './naming/discovery.js'
+import type { ConfigCenter } from './config/center.js'
+import type { RedactedConfig } from './settings.js'
+import type { NamingClient } from './transport/http/sdk-repairs.js'
+
+/** `fastify.nacos`: this service's registration, discovery of others, the config center. */
+export interface NacosRegistry {
+  /** State machine, instance, last beat, last error, counters. */
+  status: () => RegistryStatus
+  /** Registers now (idempotent); rejects with FST_NACOS_REGISTRATION_FAILED if Nacos refuses. */
+  register: () => Promise<RegistryStatus>
+  /** Deregisters and stops heartbeats (idempotent, safe to call concurrently). */
+  deregister: () => Promise<RegistryStatus>
+  /** The resolved settings, secrets masked. */
+  readonly settings: RedactedConfig
+  /**
+   * HTTP transport only: the `nacos` SDK naming client (created on first use), for what this plugin
+   * does not cover. With another transport, reading it throws FST_NACOS_TRANSPORT_UNAVAILABLE.
+   */
+  readonly client: NamingClient
+  /** Instances of a service from the local cache; the first call reads Nacos and subscribes. */
+  instances: (service: string, options?: InstancesOptions) => Promise<readonly Instance[]>
+  /** One enabled, healthy instance (default strategy weighted-random); FST_NACOS_NO_INSTANCE (503) when none. */
+  pick: (service: string, options?: PickOptions) => Promise<Instance>
+  /** Synchronous pick from the cache: undefined while the service is not known yet or has no eligible instance. */
+  pickCached: (service: string, options?: PickOptions) => Instance | undefined
+  /** `http://ip:port` of a picked instance (https when its metadata says `secure: "true"`). */
+  pickUrl: (service: string, options?: PickOptions) => Promise<string>
+  /** Calls `listener` with the instance list now and after every change; returns the unsubscribe function. */
+  subscribe: (service: string, listener: InstancesListener, options?: ServiceQuery) => () => void
+  /** The config center: get, watch, publish, remove (created on first use). */
+  readonly config: ConfigCenter
+  /** Values of the `configs` option, kept current; undefined while a config is absent. */
+  readonly configs: ReadonlyMap<string, unknown>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    nacos: NacosRegistry
+  }
+}

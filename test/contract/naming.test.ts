@@ -1,0 +1,91 @@
+// Contract suite, the naming side of each transport against the real Nacos: what the registry and
+// discovery rely on — register, query, keepAlive's events, deregister, probe — said the same way
+// by every transport.
+import t from 'tap'
+import type { InstanceSpec } from '../../src/transport/types.ts'
+import { listInstances, nacosRequest, uniqueService, waitFor } from '../helpers/nacos-api.ts'
+import { closedPort, recordingLog } from '../helpers/instances.ts'
+import { TRANSPORTS, openTransport } from '../helpers/transports.ts'
+
+function spec (serviceName: string, port: number): InstanceSpec {
+  return {
+    serviceName,
+    groupName: 'DEFAULT_GROUP',
+    ip: '127.0.0.1',
+    port,
+    clusterName: 'DEFAULT',
+    weight: 2,
+    ephemeral: true,
+    enabled: true,
+    metadata: { zone: 'z1', 'preserved.heart.beat.interval': '500', 'preserved.heart.beat.timeout': '3000', 'preserved.ip.delete.timeout': '5000' }
+  }
+}
+
+for (const name of TRANSPORTS) {
+  t.test(`${name} transport`, async (t) => {
+    await t.test('register, query, keepAlive says alive, deregister: the instance comes and goes with its fields', async (t) => {
+      const { log } = recordingLog()
+      const transport = await openTransport(name, log, { heartbeatInterval: 0.5, deregisterTime: 5 })
+      t.teardown(async () => { await transport.close() })
+      const service = uniqueService('contract-naming')
+      const instance = spec(service, await closedPort())
+      await transport.naming.register(instance)
+      const events: string[] = []
+      const stop = transport.naming.keepAlive(instance, { alive: () => events.push('alive'), lost: () => events.push('lost'), failed: () => events.push('failed') })
+      await waitFor(() => events.length >= 2, 5000)
+      t.same([...new Set(events)], ['alive'], 'every answer says alive')
+
+      const snapshot = await waitFor(async () => { const s = await transport.naming.query({ service, group: 'DEFAULT_GROUP', clusters: [] }); return s.hosts.length === 1 ? s : undefined })
+      t.match(snapshot.hosts[0], { ip: '127.0.0.1', port: instance.port, weight: 2, metadata: { zone: 'z1' } })
+      t.ok(snapshot.lastRefTime > 0, 'the snapshot is dated')
+
+      stop()
+      const after = events.length
+      await transport.naming.deregister(instance)
+      await waitFor(async () => (await listInstances(service)).length === 0, 5000)
+      await new Promise((resolve) => setTimeout(resolve, 800))
+      t.equal(events.length, after, 'no event after the keep-alive was stopped')
+    })
+
+    await t.test('keepAlive says lost when Nacos no longer knows the instance', async (t) => {
+      const { log } = recordingLog()
+      const transport = await openTransport(name, log, { heartbeatInterval: 0.3, deregisterTime: 5 })
+      t.teardown(async () => { await transport.close() })
+      const service = uniqueService('contract-lost')
+      const instance = spec(service, await closedPort())
+      await transport.naming.register(instance)
+      let lost = 0
+      const stop = transport.naming.keepAlive(instance, { alive: () => {}, lost: () => { lost++ }, failed: () => {} })
+      t.teardown(stop)
+      // Removed behind its back, as an operator (or an expiry on a restarted Nacos) would.
+      const res = await nacosRequest('/v1/ns/instance', { serviceName: service, ip: '127.0.0.1', port: String(instance.port), ephemeral: 'true' }, 'DELETE')
+      t.equal(await res.text(), 'ok')
+      await waitFor(() => lost >= 1, 5000)
+      t.pass('lost() reported')
+    })
+
+    await t.test('an unreachable server: register rejects with the cause, keepAlive says failed, probe names the server', async (t) => {
+      const { log } = recordingLog()
+      const port = await closedPort()
+      const transport = await openTransport(name, log, { serverAddr: `127.0.0.1:${port}`, heartbeatInterval: 0.2, deregisterTime: 5 })
+      t.teardown(async () => { await transport.close() })
+      const instance = spec(uniqueService('contract-down'), 1234)
+      await t.rejects(transport.naming.register(instance), /ECONNREFUSED/)
+      const failures: Error[] = []
+      const stop = transport.naming.keepAlive(instance, { alive: () => {}, lost: () => {}, failed: (err) => failures.push(err) })
+      t.teardown(stop)
+      await waitFor(() => failures.length >= 1, 5000)
+      t.match(failures[0]?.message, /ECONNREFUSED/, 'the failure carries its own cause')
+      await t.rejects(transport.naming.probe(), new RegExp(`127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`))
+    })
+
+    await t.test('probe resolves when a server answers; close() is idempotent', async (t) => {
+      const { log } = recordingLog()
+      const transport = await openTransport(name, log)
+      await transport.naming.probe()
+      await transport.close()
+      await transport.close()
+      t.pass()
+    })
+  })
+}

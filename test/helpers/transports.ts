@@ -1,0 +1,19 @@
+// The transports the contract suite (test/contract) runs against: every test there runs once per
+// name in TRANSPORTS, so a new transport gets the whole suite by being added here.
+import { resolveConfig, type AllSettings } from '../../src/settings.ts'
+import { loadTransport } from '../../src/transport/load.ts'
+import type { Transport } from '../../src/transport/types.ts'
+import { NACOS_ADDR } from './nacos-api.ts'
+
+export const TRANSPORTS = ['http'] as const
+export type TransportName = (typeof TRANSPORTS)[number]
+
+type Fn = (obj: object, msg: string) => void
+export interface TestLog { info: Fn, warn: Fn, debug: Fn, error: Fn }
+
+/** Opens a transport as the plugin would (same settings, same loader); close it in a teardown. */
+export async function openTransport (name: TransportName, log: TestLog, settings: AllSettings = {}): Promise<Transport> {
+  const config = resolveConfig({ serverAddr: NACOS_ADDR, serviceName: 'contract', requestTimeout: 2000, ...settings, transport: name }, { env: {}, dotenv: false })
+  const { transport } = await loadTransport(config, { ...log, child: () => log } as never)
+  return transport
+}
