@@ -1,0 +1,116 @@
+// Discovery's cache over the fake transport (no server): first read shared, pushes and reads
+// ordered by their time, empty lists passed on, outages served from the cache, close() ends all.
+import t from 'tap'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Discovery } from '../../src/naming/discovery.ts'
+import type { RawHost } from '../../src/transport/types.ts'
+import { FakeNaming, deferred } from '../helpers/fake-transport.ts'
+import { recordingLog } from '../helpers/instances.ts'
+
+const host = (port: number, extra: Partial<RawHost> = {}): RawHost => ({ ip: '10.0.0.1', port, ...extra })
+const ports = (list: ReadonlyArray<{ port: number }>): number[] => list.map((i) => i.port).sort((a, b) => a - b)
+
+function setup (t: { teardown: (fn: () => void) => void }, refreshInterval = 60_000) {
+  const naming = new FakeNaming()
+  const { log, lines } = recordingLog()
+  const discovery = new Discovery({ transport: naming, log, refreshInterval })
+  t.teardown(() => { discovery.close() })
+  return { naming, discovery, lines }
+}
+
+t.test('the first read is shared by concurrent callers, and fills instances with Nacos defaults', async (t) => {
+  const { naming, discovery } = setup(t)
+  naming.onQuery = async () => ({ hosts: [host(1, { metadata: { zone: 'a' } })], lastRefTime: 10 })
+  const [a, b] = await Promise.all([discovery.instances('svc'), discovery.instances('svc')])
+  t.equal(naming.calls.length, 1, 'one query')
+  t.equal(a, b)
+  t.same(a[0], { instanceId: '10.0.0.1#1#DEFAULT', ip: '10.0.0.1', port: 1, weight: 1, healthy: true, enabled: true, ephemeral: true, clusterName: 'DEFAULT', serviceName: 'svc', metadata: { zone: 'a' } })
+  t.ok(Object.isFrozen(a) && Object.isFrozen(a[0]), 'the cache hands out frozen values')
+  t.same(naming.calls, ['query DEFAULT_GROUP@@svc@@'])
+  await discovery.instances('svc', { clusters: ['b', 'a', 'a'] })
+  t.equal(naming.calls.at(-1), 'query DEFAULT_GROUP@@svc@@a,b', 'clusters sorted, without repeats')
+})
+
+t.test('a push newer than a read in flight wins; an older push is ignored', async (t) => {
+  const { naming, discovery } = setup(t)
+  const read = deferred<{ hosts: RawHost[], lastRefTime: number }>()
+  naming.onQuery = async () => await read.promise
+  const first = discovery.instances('svc')
+  await sleep(1)
+  naming.push('svc', { hosts: [host(2)], lastRefTime: 200 })
+  read.resolve({ hosts: [host(1)], lastRefTime: 100 })
+  t.same(ports(await first), [2], 'the read (older) does not undo the push (newer)')
+  naming.push('svc', { hosts: [host(3)], lastRefTime: 150 })
+  t.same(ports(discovery.cached('svc') ?? []), [2], 'an older push is ignored')
+  naming.push('svc', { hosts: [host(3)], lastRefTime: 300 })
+  t.same(ports(discovery.cached('svc') ?? []), [3])
+})
+
+t.test('an empty push empties the cache: [] to subscribers, no pick; the same ip:port coming back is announced', async (t) => {
+  const { naming, discovery } = setup(t)
+  naming.onQuery = async () => ({ hosts: [host(1)], lastRefTime: 1 })
+  const calls: number[][] = []
+  discovery.subscribe('svc', (list) => calls.push(ports(list)))
+  await discovery.instances('svc')
+  naming.push('svc', { hosts: [], lastRefTime: 2 })
+  t.equal(discovery.pickCached('svc'), undefined)
+  await t.rejects(discovery.pick('svc'), { code: 'FST_NACOS_NO_INSTANCE', statusCode: 503, message: 'No available instance of service svc (group DEFAULT_GROUP)' })
+  naming.push('svc', { hosts: [host(1)], lastRefTime: 3 })
+  naming.push('svc', { hosts: [host(1)], lastRefTime: 4 })
+  t.same(calls, [[1], [], [1]], 'told each change once; an identical list is no change')
+  t.equal(discovery.pickCached('svc')?.port, 1)
+})
+
+t.test('Nacos unreachable: a warning once, the cache keeps answering; back: one info', async (t) => {
+  const { naming, discovery, lines } = setup(t, 5)
+  naming.onQuery = async () => ({ hosts: [host(1)], lastRefTime: 1 })
+  await discovery.instances('svc')
+  naming.onQuery = async () => { throw new Error('ECONNREFUSED') }
+  await sleep(40)
+  t.equal((await discovery.pick('svc')).port, 1, 'served from the cache')
+  t.equal(lines.filter((l) => l.level === 'warn').length, 1, 'warned once over several failed refreshes')
+  const cold = await discovery.pick('never-read').catch((e: unknown) => e)
+  t.match(cold, { code: 'FST_NACOS_NO_INSTANCE', cause: { message: 'ECONNREFUSED' } }, 'a cold service has nothing to serve, and says why')
+  naming.onQuery = async () => ({ hosts: [host(1), host(2)], lastRefTime: Date.now() })
+  await sleep(40)
+  t.same(ports(discovery.cached('svc') ?? []), [1, 2], 'the refresh loop picked the change up')
+  t.equal(lines.filter((l) => l.level === 'info' && /reachable again/.test(l.msg)).length, 1)
+})
+
+t.test('a listener that throws is logged; the others are still told', async (t) => {
+  const { naming, discovery, lines } = setup(t)
+  naming.onQuery = async () => ({ hosts: [host(1)], lastRefTime: 1 })
+  let told = 0
+  discovery.subscribe('svc', () => { throw new Error('boom') })
+  discovery.subscribe('svc', () => { told++ })
+  await discovery.instances('svc')
+  await sleep(1)
+  t.equal(told, 1)
+  t.ok(lines.some((l) => l.level === 'error' && /listener threw/.test(l.msg)))
+})
+
+t.test('a subscriber added to a warm cache is told the current list; unsubscribe detaches', async (t) => {
+  const { naming, discovery } = setup(t)
+  naming.onQuery = async () => ({ hosts: [host(1)], lastRefTime: 1 })
+  await discovery.instances('svc')
+  const seen: number[][] = []
+  const off = discovery.subscribe('svc', (list) => seen.push(ports(list)))
+  await sleep(1)
+  off()
+  naming.push('svc', { hosts: [host(2)], lastRefTime: 2 })
+  t.same(seen, [[1]])
+})
+
+t.test('close() ends every watch and timer; a closed discovery refuses with FST_NACOS_CLOSED', async (t) => {
+  const { naming, discovery } = setup(t, 5)
+  naming.onQuery = async () => ({ hosts: [host(1)], lastRefTime: 1 })
+  await discovery.instances('svc')
+  await discovery.instances('other')
+  t.equal(naming.watching('svc'), 1)
+  discovery.close()
+  t.equal(naming.watching('svc') + naming.watching('other'), 0)
+  const queries = naming.calls.length
+  await sleep(30)
+  t.equal(naming.calls.length, queries, 'no refresh after close')
+  t.throws(() => discovery.cached('svc'), { code: 'FST_NACOS_CLOSED' })
+})
