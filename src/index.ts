@@ -4,7 +4,8 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { AddressInfo } from 'node:net'
-import { resolveConfig, redact } from './settings.js'
+import { redact } from './settings.js'
+import { resolveConfig } from './resolve.js'
 import { loadTransport } from './transport/load.js'
 import { Registry } from './naming/registry.js'
 import { Discovery } from './naming/discovery.js'
@@ -112,7 +113,8 @@ export default fastifyNacos
 
 export type { NacosRegistry } from './types.js'
 export type { NacosPluginOptions } from './options.js'
-export { resolveConfig, EnvSchema, type NacosSettings, type NacosConfig } from './settings.js'
+export { EnvSchema, type NacosSettings, type NacosConfig } from './settings.js'
+export { resolveConfig } from './resolve.js'
 export { detectIp, inNetwork, isIPv4, type InterfaceTable, type IpPreferences } from './ip.js'
 export {
   ConfigError, RegistrationFailedError, NotListeningError, RegistrationDisabledError, NoInstanceError, ConfigInvalidError,

@@ -1,23 +1,21 @@
 // Every setting, declared once in SETTINGS: its environment variable, its TypeBox schema (type,
 // bounds, default, description), the type of its plugin option, how it resolves and whether it is
-// secret. The env schema, the option types, the resolved config, the option → variable map of the
-// README table and the secret list are all derived from that one table.
-// Precedence: plugin options > process environment > .env.<NODE_ENV> > .env > defaults.
+// secret. The env schema, the option types, the resolved config's type, the option → variable map
+// of the README table and the secret list are all derived from that one table (resolve.ts reads it).
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
-import { envSchema } from 'env-schema'
 import { Type, type Static, type TObject, type TOptional, type TSchema } from '@sinclair/typebox'
 import { ConfigError } from './errors.js'
-import { DEFAULT_CLUSTER, DEFAULT_GROUP, SERVICE_NAME, SERVICE_NAME_RULE } from './naming/names.js'
+import { DEFAULT_CLUSTER, DEFAULT_GROUP, SERVICE_NAME } from './naming/names.js'
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export const TRANSPORTS = ['http', 'grpc'] as const
-const SERVER_LIST = '^\\s*[A-Za-z0-9_.-]+(:\\d{1,5})?(\\s*,\\s*[A-Za-z0-9_.-]+(:\\d{1,5})?)*\\s*$'
-const IPV4 = '^((25[0-5]|2[0-4]\\d|1?\\d?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1?\\d?\\d)$'
+export const SERVER_LIST = '^\\s*[A-Za-z0-9_.-]+(:\\d{1,5})?(\\s*,\\s*[A-Za-z0-9_.-]+(:\\d{1,5})?)*\\s*$'
+export const IPV4 = '^((25[0-5]|2[0-4]\\d|1?\\d?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1?\\d?\\d)$'
 
 /** What a resolver may need besides the raw value. */
-interface ResolveContext {
+export interface ResolveContext {
   cwd: string
   /** Where a variable's value came from, for messages: `option weight` or the variable's name. */
   origin: (env: string) => string
@@ -148,7 +146,7 @@ export const SETTINGS = {
 }
 
 type Table = typeof SETTINGS
-type Name = keyof Table
+export type Name = keyof Table
 type EnvOf<N extends Name> = Table[N]['env']
 type SchemaOf<N extends Name> = Table[N]['schema']
 type OptionOf<N extends Name> = Table[N] extends { toEnv?: (option: infer O) => unknown } ? O : never
@@ -179,10 +177,10 @@ export const OPTION_ENV = Object.fromEntries(Object.entries(SETTINGS).map(([name
 export const OPTION_LABEL: Partial<Record<Name, string>> = Object.fromEntries(Object.entries(SETTINGS)
   .flatMap(([name, s]) => ('label' in s && s.label !== undefined ? [[name, s.label]] : [])))
 
-/** A setting with its types erased, for the loops below. */
-interface AnySetting { env: string, schema: TSchema, label?: string, key?: string, secret?: boolean, toEnv?: (option: never) => unknown, resolve?: (raw: never, ctx: ResolveContext) => unknown }
-const entries = Object.entries(SETTINGS) as unknown as Array<[Name, AnySetting]>
-const configKey = (name: Name, s: { key?: string }): string => s.key ?? name
+/** A setting with its types erased, for loops over the table. */
+export interface AnySetting { env: string, schema: TSchema, label?: string, key?: string, secret?: boolean, toEnv?: (option: never) => unknown, resolve?: (raw: never, ctx: ResolveContext) => unknown }
+export const entries = Object.entries(SETTINGS) as unknown as Array<[Name, AnySetting]>
+export const configKey = (name: Name, s: { key?: string }): string => s.key ?? name
 const SECRET_VARIABLES = new Set(entries.filter(([, s]) => s.secret === true).map(([, s]) => s.env))
 const SECRET_KEYS = entries.filter(([, s]) => s.secret === true).map(([name, s]) => configKey(name, s)) as Array<KeyOf<SecretName>>
 
@@ -221,89 +219,6 @@ export function packageServiceName (cwd: string = process.cwd()): string | undef
   } catch {
     return undefined
   }
-}
-
-interface AjvError {
-  instancePath: string
-  message?: string
-  params: Record<string, unknown>
-}
-
-function describe (name: string, schema: Record<string, unknown> | undefined, error: AjvError): string {
-  if (schema?.pattern === SERVICE_NAME) return SERVICE_NAME_RULE
-  if (schema?.pattern === IPV4) return 'an IPv4 address such as 10.0.0.12'
-  if (schema?.pattern === SERVER_LIST) return 'host:port, comma-separated (e.g. 127.0.0.1:8848,10.0.0.2:8848)'
-  if (name === 'LOG_LEVEL') return `one of ${LOG_LEVELS.join(', ')}`
-  if (name === 'NACOS_TRANSPORT') return `one of ${TRANSPORTS.join(', ')}`
-  if (name === 'NACOS_MONITORING_TOKEN') return '16 to 512 printable ASCII characters, no spaces'
-  return error.message ?? 'a valid value'
-}
-
-export interface ResolveOptions {
-  env?: NodeJS.ProcessEnv
-  /** Load `.env` and `.env.<NODE_ENV>` from `cwd` into the environment first (default true). */
-  dotenv?: boolean
-  cwd?: string
-}
-
-/**
- * Merges plugin options over the environment, validates, and returns the configuration.
- * Throws a ConfigError whose message is one line: the setting, its (masked) value, what is expected.
- */
-export function resolveConfig (options: AllSettings = {}, resolve: ResolveOptions = {}): NacosConfig {
-  const cwd = resolve.cwd ?? process.cwd()
-  const env = resolve.env ?? process.env
-  const fromOptions: Record<string, unknown> = {}
-  const origin: Record<string, string> = {}
-  for (const [name, s] of entries) {
-    const value = options[name]
-    if (value === undefined) continue
-    fromOptions[s.env] = s.toEnv === undefined ? value : s.toEnv(value as never)
-    origin[s.env] = `option ${OPTION_LABEL[name] ?? name}`
-  }
-  const nodeEnv = env.NODE_ENV
-  const dotenvFiles = resolve.dotenv === false
-    ? []
-    : [nodeEnv ? join(cwd, `.env.${nodeEnv}`) : undefined, join(cwd, '.env')].filter((f): f is string => f !== undefined && existsSync(f))
-
-  let raw: Record<string, unknown>
-  try {
-    raw = envSchema<Env>({
-      // env-schema sets additionalProperties on the schema it is given: hand it a copy.
-      schema: { ...EnvSchema },
-      data: [env, fromOptions],
-      env: false,
-      // The first file that sets a variable wins, so .env.<NODE_ENV> overrides .env; variables
-      // already in the process environment win over both.
-      dotenv: dotenvFiles.length > 0 ? { path: dotenvFiles, quiet: true, processEnv: env } as never : false
-    })
-  } catch (err) {
-    const errors = (err as { errors?: AjvError[] }).errors ?? []
-    const first = errors[0]
-    if (!first) throw err
-    const name = first.instancePath.replace(/^\//, '') || String(first.params.missingProperty ?? '')
-    const schema = (EnvSchema.properties as Record<string, Record<string, unknown>>)[name]
-    const value = fromOptions[name] ?? env[name]
-    throw new ConfigError(`${origin[name] ?? name}`, `${name}=${mask(name, value)}`, describe(name, schema, first))
-  }
-
-  const { NACOS_DEREGISTER_TIME: deregister, NACOS_HEARTBEAT_INTERVAL: heartbeat } = raw as Pick<Env, 'NACOS_DEREGISTER_TIME' | 'NACOS_HEARTBEAT_INTERVAL'>
-  if (deregister <= heartbeat) {
-    throw new ConfigError(origin.NACOS_DEREGISTER_TIME ?? 'NACOS_DEREGISTER_TIME', `NACOS_DEREGISTER_TIME=${deregister}`,
-      `more seconds than NACOS_HEARTBEAT_INTERVAL (${heartbeat}), or Nacos removes a healthy instance between two beats`)
-  }
-  if ((raw.NACOS_USERNAME === undefined) !== (raw.NACOS_PASSWORD === undefined)) {
-    throw new ConfigError('NACOS_USERNAME', raw.NACOS_USERNAME === undefined ? 'NACOS_USERNAME unset' : 'NACOS_PASSWORD unset',
-      'both NACOS_USERNAME and NACOS_PASSWORD, or neither')
-  }
-
-  const ctx: ResolveContext = { cwd, origin: (variable) => origin[variable] ?? variable }
-  const config: Record<string, unknown> = {}
-  for (const [name, s] of entries) {
-    const value = raw[s.env]
-    config[configKey(name, s)] = s.resolve === undefined ? value : s.resolve(value as never, ctx)
-  }
-  return config as NacosConfig
 }
 
 function parseMetadata (text: string, source: string): Record<string, string> {

@@ -2,7 +2,8 @@ import t from 'tap'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
-import { resolveConfig, packageServiceName, redact, secretValues } from '../src/settings.ts'
+import { packageServiceName, redact, secretValues } from '../src/settings.ts'
+import { resolveConfig } from '../src/resolve.ts'
 import { backoffDelay } from '../src/backoff.ts'
 
 const dir = (): string => mkdtempSync(join(tmpdir(), 'fastify-nacos-config-'))

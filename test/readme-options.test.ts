@@ -10,9 +10,10 @@ import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { Type } from '@sinclair/typebox'
 import * as config from '../src/settings.ts'
+import { resolveConfig } from '../src/resolve.ts'
 import { END, READMES, START, renderTable, replaceBlock } from '../scripts/options-table.mjs'
 
-const { EnvSchema, OPTION_ENV, resolveConfig } = config
+const { EnvSchema, OPTION_ENV } = config
 // Labels of nested options (`monitoring.token`), where src/settings.ts has them.
 const OPTION_LABEL = (config as { OPTION_LABEL?: Record<string, string | undefined> }).OPTION_LABEL ?? {}
 const ROOT = fileURLToPath(new URL('..', import.meta.url))

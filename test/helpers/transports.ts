@@ -1,6 +1,7 @@
 // The transports the contract suite (test/contract) runs against: every test there runs once per
 // name in TRANSPORTS, so a new transport gets the whole suite by being added here.
-import { resolveConfig, type AllSettings } from '../../src/settings.ts'
+import type { AllSettings } from '../../src/settings.ts'
+import { resolveConfig } from '../../src/resolve.ts'
 import { loadTransport } from '../../src/transport/load.ts'
 import type { Transport } from '../../src/transport/types.ts'
 import { NACOS_ADDR } from './nacos-api.ts'

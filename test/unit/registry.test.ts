@@ -4,7 +4,7 @@
 import t from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Registry } from '../../src/naming/registry.ts'
-import { resolveConfig } from '../../src/settings.ts'
+import { resolveConfig } from '../../src/resolve.ts'
 import { FakeNaming, deferred } from '../helpers/fake-transport.ts'
 import { recordingLog } from '../helpers/instances.ts'
 

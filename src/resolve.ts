@@ -1,0 +1,93 @@
+// Resolving the settings: plugin options over the process environment over .env.<NODE_ENV> over
+// .env over the defaults, validated with env-schema against the table of settings.ts, then each
+// value resolved by its setting. Errors are one line: the setting, its (masked) value, what is
+// expected.
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { envSchema } from 'env-schema'
+import { ConfigError } from './errors.js'
+import { SERVICE_NAME, SERVICE_NAME_RULE } from './naming/names.js'
+import {
+  EnvSchema, IPV4, LOG_LEVELS, OPTION_LABEL, SERVER_LIST, TRANSPORTS, configKey, entries, mask,
+  type AllSettings, type Env, type NacosConfig, type ResolveContext
+} from './settings.js'
+
+interface AjvError {
+  instancePath: string
+  message?: string
+  params: Record<string, unknown>
+}
+
+function describe (name: string, schema: Record<string, unknown> | undefined, error: AjvError): string {
+  if (schema?.pattern === SERVICE_NAME) return SERVICE_NAME_RULE
+  if (schema?.pattern === IPV4) return 'an IPv4 address such as 10.0.0.12'
+  if (schema?.pattern === SERVER_LIST) return 'host:port, comma-separated (e.g. 127.0.0.1:8848,10.0.0.2:8848)'
+  if (name === 'LOG_LEVEL') return `one of ${LOG_LEVELS.join(', ')}`
+  if (name === 'NACOS_TRANSPORT') return `one of ${TRANSPORTS.join(', ')}`
+  if (name === 'NACOS_MONITORING_TOKEN') return '16 to 512 printable ASCII characters, no spaces'
+  return error.message ?? 'a valid value'
+}
+
+export interface ResolveOptions {
+  env?: NodeJS.ProcessEnv
+  /** Load `.env` and `.env.<NODE_ENV>` from `cwd` into the environment first (default true). */
+  dotenv?: boolean
+  cwd?: string
+}
+
+/** Merges plugin options over the environment, validates, and returns the configuration. */
+export function resolveConfig (options: AllSettings = {}, resolve: ResolveOptions = {}): NacosConfig {
+  const cwd = resolve.cwd ?? process.cwd()
+  const env = resolve.env ?? process.env
+  const fromOptions: Record<string, unknown> = {}
+  const origin: Record<string, string> = {}
+  for (const [name, s] of entries) {
+    const value = options[name]
+    if (value === undefined) continue
+    fromOptions[s.env] = s.toEnv === undefined ? value : s.toEnv(value as never)
+    origin[s.env] = `option ${OPTION_LABEL[name] ?? name}`
+  }
+  const nodeEnv = env.NODE_ENV
+  const dotenvFiles = resolve.dotenv === false
+    ? []
+    : [nodeEnv ? join(cwd, `.env.${nodeEnv}`) : undefined, join(cwd, '.env')].filter((f): f is string => f !== undefined && existsSync(f))
+
+  let raw: Record<string, unknown>
+  try {
+    raw = envSchema<Env>({
+      // env-schema sets additionalProperties on the schema it is given: hand it a copy.
+      schema: { ...EnvSchema },
+      data: [env, fromOptions],
+      env: false,
+      // The first file that sets a variable wins, so .env.<NODE_ENV> overrides .env; variables
+      // already in the process environment win over both.
+      dotenv: dotenvFiles.length > 0 ? { path: dotenvFiles, quiet: true, processEnv: env } as never : false
+    })
+  } catch (err) {
+    const errors = (err as { errors?: AjvError[] }).errors ?? []
+    const first = errors[0]
+    if (!first) throw err
+    const name = first.instancePath.replace(/^\//, '') || String(first.params.missingProperty ?? '')
+    const schema = (EnvSchema.properties as Record<string, Record<string, unknown>>)[name]
+    const value = fromOptions[name] ?? env[name]
+    throw new ConfigError(`${origin[name] ?? name}`, `${name}=${mask(name, value)}`, describe(name, schema, first))
+  }
+
+  const { NACOS_DEREGISTER_TIME: deregister, NACOS_HEARTBEAT_INTERVAL: heartbeat } = raw as Pick<Env, 'NACOS_DEREGISTER_TIME' | 'NACOS_HEARTBEAT_INTERVAL'>
+  if (deregister <= heartbeat) {
+    throw new ConfigError(origin.NACOS_DEREGISTER_TIME ?? 'NACOS_DEREGISTER_TIME', `NACOS_DEREGISTER_TIME=${deregister}`,
+      `more seconds than NACOS_HEARTBEAT_INTERVAL (${heartbeat}), or Nacos removes a healthy instance between two beats`)
+  }
+  if ((raw.NACOS_USERNAME === undefined) !== (raw.NACOS_PASSWORD === undefined)) {
+    throw new ConfigError('NACOS_USERNAME', raw.NACOS_USERNAME === undefined ? 'NACOS_USERNAME unset' : 'NACOS_PASSWORD unset',
+      'both NACOS_USERNAME and NACOS_PASSWORD, or neither')
+  }
+
+  const ctx: ResolveContext = { cwd, origin: (variable) => origin[variable] ?? variable }
+  const config: Record<string, unknown> = {}
+  for (const [name, s] of entries) {
+    const value = raw[s.env]
+    config[configKey(name, s)] = s.resolve === undefined ? value : s.resolve(value as never, ctx)
+  }
+  return config as NacosConfig
+}
