@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: build, type-check, make sure a real Nacos answers (installing and starting one if
+# `npm test`: build, type-check, look for dead code (knip), make sure a real Nacos answers (installing and starting one if
 # none does), run the tap suite and the type tests, and stop the server it started.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -11,6 +11,9 @@ cd "$ROOT"
 echo "== build and type-check"
 npm run --silent build
 npm run --silent typecheck
+
+echo "== dead code (knip)"
+npx knip
 
 ensure_nacos
 

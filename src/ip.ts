@@ -10,7 +10,7 @@ export interface IpPreferences {
   preferredNetworks?: readonly string[]
 }
 
-export const LOOPBACK = '127.0.0.1'
+const LOOPBACK = '127.0.0.1'
 
 interface Candidate {
   iface: string

@@ -49,7 +49,7 @@ const list = (value: string): string[] => value.split(',').map((s) => s.trim()).
 const joined = (value: string | readonly string[]): string => (typeof value === 'string' ? value : value.join(','))
 const ms = (seconds: number): number => Math.round(seconds * 1000)
 
-export const SETTINGS = {
+const SETTINGS = {
   serverAddr: setting({
     env: 'NACOS_SERVER_ADDR',
     schema: Type.String({ default: '127.0.0.1:8848', pattern: SERVER_LIST, description: 'Nacos server address(es), `host:port`, comma-separated' }),

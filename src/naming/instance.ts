@@ -6,7 +6,7 @@ import { detectIp } from '../ip.js'
 import type { InstanceSpec } from '../transport/types.js'
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { name: string, version: string }
-export const PLUGIN_VERSION = `${pkg.name}@${pkg.version}`
+const PLUGIN_VERSION = `${pkg.name}@${pkg.version}`
 
 type InstanceSettings = Pick<NacosConfig, 'serviceName' | 'group' | 'ip' | 'port' | 'clusterName' | 'weight' | 'ephemeral' | 'metadata' |
 'preferredInterfaces' | 'preferredNetworks' | 'heartbeatIntervalMs' | 'deregisterTimeMs'>

@@ -4,7 +4,7 @@
 // config changes — and records every call so the test can check what the registry, discovery or
 // config center asked. Behaviour against a real server is the contract suite's job (test/contract).
 import type {
-  ConfigKey, ConfigTransport, InstanceSpec, KeepAliveEvents, NamingTransport, ServiceRef, ServiceSnapshot, Transport
+  ConfigKey, ConfigTransport, InstanceSpec, KeepAliveEvents, NamingTransport, ServiceRef, ServiceSnapshot
 } from '../../src/transport/types.ts'
 
 /** A promise the test settles when it wants to. */
@@ -130,16 +130,4 @@ export class FakeConfig implements ConfigTransport {
     else this.contents.set(id, content)
     for (const onChange of this.#watchers.get(id) ?? []) onChange(content)
   }
-}
-
-/** The fake as a whole Transport (naming and config), for code that takes one. */
-export function fakeTransport (): Transport & { naming: FakeNaming, config: FakeConfig, closed: number } {
-  const fake = {
-    name: 'http' as const,
-    naming: new FakeNaming(),
-    config: new FakeConfig(),
-    closed: 0,
-    close: async () => { fake.closed++ }
-  }
-  return fake
 }

@@ -26,7 +26,7 @@ export interface SdkResponse {
 }
 
 /** The subset of urllib's API that the `nacos` SDK calls. */
-export interface SdkHttpClient {
+interface SdkHttpClient {
   request: (url: string, options?: SdkRequestOptions) => Promise<SdkResponse>
 }
 
