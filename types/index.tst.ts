@@ -17,6 +17,11 @@ test('the plugin accepts typed options and rejects wrong ones', () => {
   expect(app.register).type.not.toBeCallableWith(nacos, { metadata: { n: 1 } })
   expect(app.register).type.not.toBeCallableWith(nacos, { logLevel: 'loud' })
   expect(app.register).type.not.toBeCallableWith(nacos, { port: '8080' })
+  expect(app.register).type.toBeCallableWith(nacos, { transport: 'http', preferredNetworks: ['10.'] })
+  expect(app.register).type.not.toBeCallableWith(nacos, { transport: 'udp' })
+  expect(app.register).type.not.toBeCallableWith(nacos, { preferredNetworks: '10.' })
+  expect(app.register).type.not.toBeCallableWith(nacos, { monitoringToken: 'set it as monitoring.token' })
+  expect(app.register).type.not.toBeCallableWith(nacos, { heartbeatIntervalMs: 5000 })
 })
 
 test('app.nacos is typed by module augmentation', () => {
