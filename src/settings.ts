@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
-import { Type, type Static, type TObject, type TOptional, type TSchema } from '@sinclair/typebox'
+import { Type, type NumberOptions, type Static, type TObject, type TOptional, type TSchema } from '@sinclair/typebox'
 import { ConfigError } from './errors.js'
 import { DEFAULT_CLUSTER, DEFAULT_GROUP, SERVICE_NAME } from './naming/names.js'
 
@@ -49,6 +49,11 @@ const list = (value: string): string[] => value.split(',').map((s) => s.trim()).
 const joined = (value: string | readonly string[]): string => (typeof value === 'string' ? value : value.join(','))
 const ms = (seconds: number): number => Math.round(seconds * 1000)
 
+/** A duration set in seconds and resolved to milliseconds under `key`. */
+function seconds<E extends string, K extends string> (env: E, key: K, options: NumberOptions) {
+  return setting({ env, key, schema: Type.Number(options), resolve: ms })
+}
+
 const SETTINGS = {
   serverAddr: setting({
     env: 'NACOS_SERVER_ADDR',
@@ -76,18 +81,10 @@ const SETTINGS = {
   }),
   ip: setting({ env: 'NACOS_SERVICE_IP', schema: Type.Optional(Type.String({ pattern: IPV4, description: 'advertised IPv4; default: auto-detected (first non-internal IPv4, preferences below)' })) }),
   port: setting({ env: 'NACOS_SERVICE_PORT', schema: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'advertised port; default: the port the server actually bound' })) }),
-  heartbeatInterval: setting({
-    env: 'NACOS_HEARTBEAT_INTERVAL',
-    schema: Type.Number({ default: 5, minimum: 0.1, maximum: 3600, description: 'heartbeat interval, seconds (a setting of the HTTP transport, whose beats keep the instance alive)' }),
-    key: 'heartbeatIntervalMs',
-    resolve: ms
-  }),
-  deregisterTime: setting({
-    env: 'NACOS_DEREGISTER_TIME',
-    schema: Type.Number({ default: 10, minimum: 0.2, maximum: 86400, description: 'seconds without heartbeat after which Nacos removes the instance (marked unhealthy after 3 intervals or this, whichever is sooner; a setting of the HTTP transport)' }),
-    key: 'deregisterTimeMs',
-    resolve: ms
-  }),
+  heartbeatInterval: seconds('NACOS_HEARTBEAT_INTERVAL', 'heartbeatIntervalMs',
+    { default: 5, minimum: 0.1, maximum: 3600, description: 'heartbeat interval, seconds (a setting of the HTTP transport, whose beats keep the instance alive)' }),
+  deregisterTime: seconds('NACOS_DEREGISTER_TIME', 'deregisterTimeMs',
+    { default: 10, minimum: 0.2, maximum: 86400, description: 'seconds without heartbeat after which Nacos removes the instance (marked unhealthy after 3 intervals or this, whichever is sooner; a setting of the HTTP transport)' }),
   logLevel: setting({ env: 'LOG_LEVEL', schema: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info', description: 'level of the plugin\'s logger (`debug` shows every Nacos call)' }) }),
   username: setting({ env: 'NACOS_USERNAME', schema: Type.Optional(Type.String({ minLength: 1, description: 'Nacos user (auth enabled servers)' })) }),
   password: setting({ env: 'NACOS_PASSWORD', secret: true, schema: Type.Optional(Type.String({ minLength: 1, description: 'Nacos password; never logged' })) }),
@@ -116,12 +113,8 @@ const SETTINGS = {
     resolve: list
   }),
   failFast: setting({ env: 'NACOS_FAIL_FAST', schema: Type.Boolean({ default: false, description: 'fail start-up when the first registration fails, instead of retrying in the background' }) }),
-  drainDelay: setting({
-    env: 'NACOS_DRAIN_DELAY',
-    schema: Type.Number({ default: 0, minimum: 0, maximum: 300, description: 'seconds to wait after deregistering before connections drain on close' }),
-    key: 'drainDelayMs',
-    resolve: ms
-  }),
+  drainDelay: seconds('NACOS_DRAIN_DELAY', 'drainDelayMs',
+    { default: 0, minimum: 0, maximum: 300, description: 'seconds to wait after deregistering before connections drain on close' }),
   requestTimeout: setting({
     env: 'NACOS_REQUEST_TIMEOUT',
     schema: Type.Integer({ default: 5000, minimum: 100, maximum: 120000, description: 'timeout of one Nacos request, ms' }),

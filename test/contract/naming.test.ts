@@ -5,7 +5,7 @@ import t from 'tap'
 import type { InstanceSpec } from '../../src/transport/types.ts'
 import { listInstances, nacosRequest, uniqueService, waitFor } from '../helpers/nacos-api.ts'
 import { closedPort, recordingLog } from '../helpers/instances.ts'
-import { TRANSPORTS, openTransport } from '../helpers/transports.ts'
+import { TRANSPORTS, openTransport, type TransportName } from '../helpers/transports.ts'
 
 function spec (serviceName: string, port: number): InstanceSpec {
   return {
@@ -21,15 +21,21 @@ function spec (serviceName: string, port: number): InstanceSpec {
   }
 }
 
+/** A transport beating every `heartbeat` seconds, and an instance of a fresh service registered through it. */
+async function registered (t: { teardown: (fn: () => Promise<void>) => void }, name: TransportName, prefix: string, heartbeat: number) {
+  const { log } = recordingLog()
+  const transport = await openTransport(name, log, { heartbeatInterval: heartbeat, deregisterTime: 5 })
+  t.teardown(async () => { await transport.close() })
+  const service = uniqueService(prefix)
+  const instance = spec(service, await closedPort())
+  await transport.naming.register(instance)
+  return { transport, service, instance }
+}
+
 for (const name of TRANSPORTS) {
   t.test(`${name} transport`, async (t) => {
     await t.test('register, query, keepAlive says alive, deregister: the instance comes and goes with its fields', async (t) => {
-      const { log } = recordingLog()
-      const transport = await openTransport(name, log, { heartbeatInterval: 0.5, deregisterTime: 5 })
-      t.teardown(async () => { await transport.close() })
-      const service = uniqueService('contract-naming')
-      const instance = spec(service, await closedPort())
-      await transport.naming.register(instance)
+      const { transport, service, instance } = await registered(t, name, 'contract-naming', 0.5)
       const events: string[] = []
       const stop = transport.naming.keepAlive(instance, { alive: () => events.push('alive'), lost: () => events.push('lost'), failed: () => events.push('failed') })
       await waitFor(() => events.length >= 2, 5000)
@@ -48,12 +54,7 @@ for (const name of TRANSPORTS) {
     })
 
     await t.test('keepAlive says lost when Nacos no longer knows the instance', async (t) => {
-      const { log } = recordingLog()
-      const transport = await openTransport(name, log, { heartbeatInterval: 0.3, deregisterTime: 5 })
-      t.teardown(async () => { await transport.close() })
-      const service = uniqueService('contract-lost')
-      const instance = spec(service, await closedPort())
-      await transport.naming.register(instance)
+      const { transport, service, instance } = await registered(t, name, 'contract-lost', 0.3)
       let lost = 0
       const stop = transport.naming.keepAlive(instance, { alive: () => {}, lost: () => { lost++ }, failed: () => {} })
       t.teardown(stop)
