@@ -48,6 +48,18 @@ export const ConfigInvalidError = createError<[dataId: string, group: string, pa
 export const NacosAuthError = createError<[message: string]>(
   'FST_NACOS_AUTH_FAILED', '%s', 401)
 
+const RequestFailedBase = createError<[method: string, url: string, reason: string, options?: { cause: unknown }]>(
+  'FST_NACOS_REQUEST_FAILED', '%s %s: %s', 503)
+
+/** One HTTP request to Nacos got no answer; `reason` is the short why (ECONNREFUSED, a timeout), `cause` the original error. */
+export class RequestFailedError extends RequestFailedBase {
+  readonly reason: string
+  constructor (method: string, url: string, reason: string, options?: { cause: unknown }) {
+    super(method, url, reason, ...(options === undefined ? [] : [options]))
+    this.reason = reason
+  }
+}
+
 /** A call after close(): the plugin is shutting down. */
 export const ClosedError = createError<[what: string]>(
   'FST_NACOS_CLOSED', 'the Nacos %s is closed', 503)

@@ -26,15 +26,26 @@ t.test('a missing field or method: FST_NACOS_SDK_MISMATCH naming the version and
   t.doesNotThrow(() => { checkSdk('NacosNamingClient', client, { '_serverProxy.queryList': 'function' }) })
 })
 
-t.test('the installed SDK has every piece: a repaired client is created and closed', async (t) => {
+t.test('the installed SDK has every piece; its failover fails with the last server\'s own cause', async (t) => {
   const errors: Error[] = []
+  const tried: string[] = []
   const naming = createRepairedNaming({
-    serverAddr: ['127.0.0.1:1'],
+    serverAddr: ['127.0.0.1:1', '127.0.0.1:2'],
     namespace: 'public',
-    httpclient: { request: async () => ({ status: 500, data: '', headers: {} }) },
+    httpclient: {
+      request: async (url: string) => {
+        tried.push(new URL(url).port)
+        if (url.includes(':1/')) throw new Error('POST http://127.0.0.1:1/nacos/v1/ns/instance: ECONNREFUSED')
+        return { status: 500, data: 'caused: boom', headers: {} }
+      }
+    },
     logger: sdkLogger({ debug: () => {} })
   }, (err) => errors.push(err))
+  t.teardown(async () => { await naming.close() })
   t.type(naming.client, 'object')
-  await naming.close()
+  const err = await naming.request('/nacos/v1/ns/instance', {}, 'POST').catch((e: unknown) => e) as Error
+  t.same([...tried].sort(), ['1', '2'], 'every server tried once')
+  t.match(err.message, tried.at(-1) === '1' ? /127\.0\.0\.1:1.*ECONNREFUSED/ : /^POST http:\/\/127\.0\.0\.1:2\/nacos\/v1\/ns\/instance: HTTP 500 caused: boom$/)
+  t.notMatch(err.message, /after all servers/, 'not the SDK\'s causeless message')
   t.same(errors, [])
 })

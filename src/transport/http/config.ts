@@ -7,7 +7,7 @@
 // Its snapshots go to `cacheDir`, never to the SDK's default ~/.node-diamond-client-cache, and
 // answer get() while Nacos is unreachable.
 import type { ConfigKey, ConfigTransport } from '../types.js'
-import { ClosedError } from '../../errors.js'
+import { ClosedError, RequestFailedError } from '../../errors.js'
 import type { NacosHttpClient, SdkRequestOptions } from './http-client.js'
 import { createDataClient, type SdkDataClient } from './sdk-repairs.js'
 
@@ -120,8 +120,8 @@ export class HttpConfig implements ConfigTransport {
         if (res.status < 500) throw failure
       } catch (err) {
         if (err === failure || err instanceof ClosedError) throw err
-        const code = ((err as Error).cause as { code?: string } | undefined)?.code
-        failure = new Error(`Nacos config ${options.method ?? 'GET'} ${path} on ${server}: ${code ?? (err as Error).message}`, { cause: err })
+        const reason = err instanceof RequestFailedError ? err.reason : (err as Error).message
+        failure = new Error(`Nacos config ${options.method ?? 'GET'} ${path} on ${server}: ${reason}`, { cause: err })
       }
       this.#server++
     }

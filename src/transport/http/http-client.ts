@@ -5,10 +5,9 @@
 //   again when Nacos answers 403;
 // - prompt shutdown: `close()` aborts every request still in flight (the config client's 30 s
 //   long poll included), so `app.close()` never waits on a socket.
-// The SDK answers a failed call with "failed after all servers tried", dropping the cause: each
-// failure is reported to the call that made it (withFailureCause), never to a shared field.
-import { AsyncLocalStorage } from 'node:async_hooks'
-import { ClosedError, NacosAuthError } from '../../errors.js'
+// A request that gets no answer fails with its own error (FST_NACOS_REQUEST_FAILED: method, URL,
+// reason, the original as `cause`); nothing about a failure is kept in shared state.
+import { ClosedError, NacosAuthError, RequestFailedError } from '../../errors.js'
 
 export interface SdkRequestOptions {
   method?: string
@@ -46,28 +45,6 @@ export interface HttpClientOptions {
 interface Token {
   value: string
   refreshAt: number
-}
-
-/** The failures of the requests made by one call (and the calls it makes), in order. */
-const failures = new AsyncLocalStorage<string[]>()
-
-function report (failure: string): void {
-  failures.getStore()?.push(failure)
-}
-
-/**
- * Runs `fn` (an SDK call that sends requests through a NacosHttpClient). When it fails, the error
- * says what went wrong with its own last request (`GET http://h:p/nacos/v1/ns/…: ECONNREFUSED`),
- * with the SDK's error as its cause.
- */
-export async function withFailureCause<T> (fn: () => Promise<T>): Promise<T> {
-  const seen: string[] = []
-  try {
-    return await failures.run(seen, fn)
-  } catch (err) {
-    const last = seen.at(-1)
-    throw new Error(last ?? (err as Error).message, { cause: err })
-  }
 }
 
 const TOKEN_HEADER = 'accessToken'
@@ -124,14 +101,7 @@ export class NacosHttpClient implements SdkHttpClient {
     const headers: Record<string, string> = { ...options.headers }
     delete headers['Content-Type']
     delete headers['content-type']
-    if (this.authenticated) {
-      try {
-        headers[TOKEN_HEADER] = await this.#token(root)
-      } catch (err) {
-        report((err as Error).message)
-        throw err
-      }
-    }
+    if (this.authenticated) headers[TOKEN_HEADER] = await this.#token(root)
     const url = new URL(target)
     let body: string | undefined
     if (method === 'GET' || method === 'DELETE' || options.dataAsQueryString === true) {
@@ -141,7 +111,6 @@ export class NacosHttpClient implements SdkHttpClient {
       headers['content-type'] = 'application/x-www-form-urlencoded; charset=utf-8'
     }
     const res = await this.#fetch(url, { method, headers, body }, options.timeout ?? this.#timeout)
-    if (res.status >= 400) report(`${method} ${url.origin}${url.pathname}: HTTP ${res.status} ${res.data.slice(0, 200)}`)
     this.#log?.debug({ method, url: `${url.origin}${url.pathname}`, status: res.status }, 'nacos http')
     return res
   }
@@ -161,8 +130,7 @@ export class NacosHttpClient implements SdkHttpClient {
       // fetch says only "fetch failed"; the reason (ECONNREFUSED, bad port, …) is in its cause.
       // The method and URL are said once, here.
       const cause = (failure as { cause?: { code?: string, message?: string } }).cause
-      report(`${init.method} ${url.origin}${url.pathname}: ${cause?.code ?? cause?.message ?? failure.message}`)
-      throw failure
+      throw new RequestFailedError(init.method, `${url.origin}${url.pathname}`, cause?.code ?? cause?.message ?? failure.message, { cause: failure })
     } finally {
       clearTimeout(timer)
       this.#inflight.delete(controller)
@@ -191,7 +159,7 @@ export class NacosHttpClient implements SdkHttpClient {
         body
       }, this.#timeout)
     } catch (err) {
-      const code = ((err as { cause?: { code?: string } }).cause?.code) ?? ''
+      const code = err instanceof RequestFailedError ? err.reason : ''
       // Nacos 2.3 answers a wrong user or password with the status line "HTTP/1.1 0", which
       // fetch refuses to parse; any other failure (refused, timed out) is not about credentials.
       if (code === 'ERR_ASSERTION' || code.startsWith('HPE_')) {

@@ -4,7 +4,6 @@
 import type { InstanceSpec, KeepAliveEvents, NamingTransport, ServiceRef, ServiceSnapshot } from '../types.js'
 import { groupedName } from '../../naming/names.js'
 import type { NacosHttpClient } from './http-client.js'
-import { withFailureCause } from './http-client.js'
 import type { PushListener, RepairedNaming } from './sdk-repairs.js'
 
 /** Beat answer: 10200 ok; 20404 the server no longer knows the instance. */
@@ -40,7 +39,7 @@ export class HttpNaming implements NamingTransport {
   }
 
   register = async (spec: InstanceSpec): Promise<void> => {
-    await withFailureCause(async () => await this.#sdk().registerService(groupedName(spec.serviceName, spec.groupName), spec.groupName, {
+    await this.#sdk().registerService(groupedName(spec.serviceName, spec.groupName), spec.groupName, {
       ip: spec.ip,
       port: spec.port,
       weight: spec.weight,
@@ -49,16 +48,16 @@ export class HttpNaming implements NamingTransport {
       ephemeral: spec.ephemeral,
       clusterName: spec.clusterName,
       metadata: spec.metadata
-    }))
+    })
   }
 
   deregister = async (spec: InstanceSpec): Promise<void> => {
-    await withFailureCause(async () => await this.#sdk().deregisterService(groupedName(spec.serviceName, spec.groupName), {
+    await this.#sdk().deregisterService(groupedName(spec.serviceName, spec.groupName), {
       ip: spec.ip,
       port: spec.port,
       clusterName: spec.clusterName,
       ephemeral: spec.ephemeral
-    }))
+    })
   }
 
   /**
@@ -66,13 +65,13 @@ export class HttpNaming implements NamingTransport {
    * instead of silently re-creating it from the beat without our metadata.
    */
   async #beat (spec: InstanceSpec): Promise<BeatAnswer> {
-    const text = await withFailureCause(async () => await this.#sdk().request('/nacos/v1/ns/instance/beat', {
+    const text = await this.#sdk().request('/nacos/v1/ns/instance/beat', {
       serviceName: groupedName(spec.serviceName, spec.groupName),
       groupName: spec.groupName,
       ip: spec.ip,
       port: String(spec.port),
       clusterName: spec.clusterName
-    }, 'PUT'))
+    }, 'PUT')
     return JSON.parse(text) as BeatAnswer
   }
 
@@ -134,7 +133,7 @@ export class HttpNaming implements NamingTransport {
     const failures: string[] = []
     for (const server of this.#serverAddr) {
       try {
-        const res = await withFailureCause(async () => await this.#http.request(`http://${server}/nacos/v1/ns/operator/metrics`))
+        const res = await this.#http.request(`http://${server}/nacos/v1/ns/operator/metrics`)
         if (res.status === 200) return
         failures.push(`${server}: HTTP ${res.status}`)
       } catch (err) {

@@ -5,6 +5,9 @@
 //   and beats on the server's schedule, not ours: we stop it at birth and own the heartbeat;
 // - it ignores beat answers (code 20404 after a Nacos restart): we send beats ourselves and read them;
 // - `new Instance()` turns weight 0 into 1: we send our own instance fields;
+// - its failover loop (_reqAPI) answers every failure with "failed to req API … after all servers
+//   tried", dropping the cause: ours goes over the servers the same way and fails with the last
+//   server's own error;
 // - HostReactor.processServiceJSON drops a host list that became empty (ServiceInfo.isValid), so
 //   nobody learns that the last instance left: we pass empty lists on, and read lists ourselves;
 // - HostReactor._close() unsubscribes with a string where a {serviceName} is expected, so every
@@ -47,6 +50,8 @@ const NAMING_PARTS = {
   '_serverProxy.registerService': 'function',
   '_serverProxy.deregisterService': 'function',
   '_serverProxy._reqAPI': 'function',
+  '_serverProxy._callServer': 'function',
+  '_serverProxy.serverList': 'object',
   '_serverProxy.queryList': 'function',
   '_beatReactor._isClosed': 'boolean',
   '_beatReactor._clientBeatInterval': 'number',
@@ -121,6 +126,8 @@ interface SdkInternals {
     registerService: (serviceName: string, groupName: string, instance: object) => Promise<string>
     deregisterService: (serviceName: string, instance: object) => Promise<string>
     _reqAPI: (api: string, params: Record<string, string>, method: string) => Promise<string>
+    _callServer: (server: string, method: string, api: string, params: Record<string, string>) => Promise<string>
+    serverList: string[]
     queryList: (service: string, clusters: string, udpPort: number, healthyOnly: boolean) => Promise<string>
   }
   _beatReactor: { _isClosed: boolean, _clientBeatInterval: number }
@@ -144,6 +151,33 @@ export interface RepairedNaming {
   onPush: (pushKey: string, fn: PushListener) => void
   offPush: (pushKey: string, fn: PushListener) => void
   close: () => Promise<void>
+}
+
+/** The SDK's error for an answer other than 200 or 304 (its _callServer). */
+interface NacosException extends Error { status?: number }
+
+/**
+ * The SDK's failover — every server once, from a random one — failing with the last server's own
+ * cause: the HTTP client's FST_NACOS_REQUEST_FAILED, a login error, or the status Nacos answered.
+ */
+function repairFailover (proxy: SdkInternals['_serverProxy']): void {
+  proxy._reqAPI = async (api, params, method) => {
+    const servers = proxy.serverList
+    let last: unknown = new Error('[NameProxy] no server available')
+    const start = Math.floor(Math.random() * servers.length)
+    for (let i = 0; i < servers.length; i++) {
+      const server = servers[(start + i) % servers.length] as string
+      try {
+        return await proxy._callServer(server, method, api, params)
+      } catch (err) {
+        const status = (err as NacosException).name === 'NacosException' ? (err as NacosException).status : undefined
+        last = status === undefined
+          ? err
+          : new Error(`${method} http://${server}${api}: HTTP ${status} ${(err as Error).message.split(' msg: ')[1]?.slice(0, 200) ?? ''}`, { cause: err })
+      }
+    }
+    throw last
+  }
 }
 
 function repairReactor (reactor: HostReactor): void {
@@ -194,12 +228,13 @@ export function createRepairedNaming (conn: SdkConnection, onError: (err: Error)
   // loop ends on the next tick instead of holding the event loop for 10 s.
   internals._beatReactor._isClosed = true
   internals._beatReactor._clientBeatInterval = 0
+  const proxy = internals._serverProxy
+  repairFailover(proxy)
   const reactor = internals._hostReactor
   repairReactor(reactor)
   // With a listener of ours, sdk-base no longer prints these errors on stderr.
   reactor.on('error', onError)
   reactor._pushReceiver.on('error', onError)
-  const proxy = internals._serverProxy
   return {
     client,
     registerService: proxy.registerService.bind(proxy),
