@@ -5,6 +5,7 @@
 #   scripts/nacos.sh start [--auth]     start a standalone server in the background, wait until ready
 #   scripts/nacos.sh stop               stop the server this script started (pid file), wait for exit
 #   scripts/nacos.sh status             say whether it runs, and where
+#   scripts/nacos.sh check              fail when the server's logs show a class that did not load
 #   scripts/nacos.sh cluster-start      start a 3-node cluster on NACOS_PORT, +10, +20 (the nodes not
 #                                       running yet), wait until every node is ready and sees 3 UP
 #   scripts/nacos.sh cluster-stop       stop the cluster's nodes
@@ -344,8 +345,9 @@ case "${1:-}" in
   start) shift; cmd_install; cmd_start "$@" ;;
   stop) stop_node "$PORT" ;;
   status) cmd_status ;;
+  check) check_classes "$PORT" && say "no class-loading errors in the logs of the Nacos on port $PORT" ;;
   cluster-start) cmd_install; cmd_cluster_start ;;
   cluster-stop) cmd_cluster_stop ;;
   cluster-status) cmd_cluster_status ;;
-  *) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
