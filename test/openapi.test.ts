@@ -17,7 +17,7 @@ interface Document { openapi: string, info: { title: string }, tags?: Array<{ na
 /** What the issue asks for: each route, and every status it can answer. */
 const EXPECTED: Record<string, { method: string, statuses: string[], writes?: true, read?: true }> = {
   '/service': { method: 'get', statuses: ['200', '400'], read: true },
-  '/service/{serviceName}/instances': { method: 'get', statuses: ['200', '400', '414', '429', '503'], read: true },
+  '/service/{serviceName}/instances': { method: 'get', statuses: ['200', '400', '429', '503'], read: true },
   '/service/register': { method: 'post', statuses: ['200', '400', '401', '409', '413', '415', '503'], writes: true },
   '/service/deregister': { method: 'post', statuses: ['200', '400', '401', '413', '415'], writes: true },
   '/health': { method: 'get', statuses: ['200', '400', '503'] }
@@ -59,7 +59,10 @@ t.test('the document is valid OpenAPI 3 with every route and every response stat
   const ours = routes.filter((r) => r.url.startsWith(PREFIX))
   t.equal(ours.length, Object.keys(EXPECTED).length, 'no undocumented route')
   for (const route of ours) {
-    const path = route.url.slice(PREFIX.length).replace(/:(\w+)/g, '{$1}')
+    // The instances route is a wildcard for the router; its swaggerTransform gives the documented path.
+    const transform = route.config?.swaggerTransform
+    const url = typeof transform === 'function' ? (transform({ schema: route.schema ?? {}, url: route.url, route, openapiObject: {} } as never).url ?? route.url) : route.url
+    const path = url.slice(PREFIX.length).replace(/:(\w+)/g, '{$1}')
     const declared = Object.keys((route.schema?.response ?? {}) as object).sort()
     t.same(declared, EXPECTED[path]?.statuses, `${route.method} ${path}: declared responses = documented`)
   }
