@@ -12,7 +12,8 @@ import type { FastifyInstance } from 'fastify'
 import { stringify } from 'yaml'
 import { ConfigError } from '../errors.js'
 import type { NacosConfig } from '../config.js'
-import { MONITORING_SECURITY_SCHEME, MonitoringRouteSchemas, monitoringSecurityScheme } from './schemas.js'
+import { MONITORING_SCHEMAS, MONITORING_SECURITY_SCHEME, MonitoringRouteSchemas, monitoringSecurityScheme } from './schemas.js'
+import { convertDefinitions } from './swagger2.js'
 
 const COMPONENT_NAME = /^[A-Za-z0-9._-]+$/
 const TAG = { name: 'nacos', description: 'Registration with Nacos and discovery (fastify-nacos)' }
@@ -23,6 +24,7 @@ const OWN_DOCUMENT = Symbol('fastify-nacos.openapi')
 /** The operationIds the patch protects, kept on the wrapper so a second registration adds to it. */
 const GUARDED = Symbol('fastify-nacos.guarded')
 const OPERATIONS: ReadonlySet<string> = new Set(Object.values(MonitoringRouteSchemas).map((schema) => schema.operationId))
+const SCHEMA_IDS: ReadonlySet<string> = new Set(MONITORING_SCHEMAS.map((schema) => schema.$id ?? ''))
 
 export interface OpenApiOptions {
   openapi?: boolean
@@ -36,11 +38,15 @@ interface Document {
   paths?: Record<string, Record<string, Operation | undefined> | undefined>
   components?: { securitySchemes?: Record<string, unknown> }
   securityDefinitions?: Record<string, unknown>
+  definitions?: Record<string, unknown>
   tags?: Array<{ name: string }>
 }
 
-/** Declares the nacos tag, and the bearer scheme on the operations in `guarded`, in a finished document. */
-export function addMonitoringSecurity (doc: Document, guarded: ReadonlySet<string>): Document {
+/**
+ * Completes a finished document that lists the monitoring routes: the nacos tag, the bearer scheme
+ * on the operations in `guarded`, and (Swagger 2.0) the monitoring schemas in Swagger 2.0 form.
+ */
+function completeDocument (doc: Document, guarded: ReadonlySet<string>): Document {
   let ours = false
   let used = false
   for (const item of Object.values(doc.paths ?? {})) {
@@ -53,7 +59,9 @@ export function addMonitoringSecurity (doc: Document, guarded: ReadonlySet<strin
       used = true
     }
   }
-  if (ours && !(doc.tags ?? []).some((tag) => tag.name === TAG.name)) doc.tags = [...(doc.tags ?? []), { ...TAG }]
+  if (!ours) return doc
+  if (!(doc.tags ?? []).some((tag) => tag.name === TAG.name)) doc.tags = [...(doc.tags ?? []), { ...TAG }]
+  if (doc.swagger !== undefined) convertDefinitions(doc.definitions, SCHEMA_IDS)
   if (!used) return doc
   if (doc.swagger !== undefined) {
     doc.securityDefinitions = { [MONITORING_SECURITY_SCHEME]: { ...SWAGGER2_SCHEME }, ...doc.securityDefinitions }
@@ -67,7 +75,7 @@ function withMonitoringSecurity (generate: Generate, guarded: Set<string>): Gene
   let yaml: { of: unknown, text: string } | undefined
   const patched: Generate = (opts) => {
     // @fastify/swagger caches its object, so patching it is done once per document in effect.
-    const doc = addMonitoringSecurity(generate() as Document, guarded)
+    const doc = completeDocument(generate() as Document, guarded)
     if (opts?.yaml !== true) return doc
     if (yaml?.of !== doc) yaml = { of: doc, text: stringify(doc, { strict: false }) }
     return yaml.text
