@@ -194,7 +194,7 @@ export const MonitoringRouteSchemas = {
   }
 } as const
 
-/** The security scheme the protected routes require; add it to your own @fastify/swagger document. */
+/** The security scheme the protected routes require; the plugin declares it in whatever document the app has. */
 export const MONITORING_SECURITY_SCHEME = 'nacosMonitoringToken'
 export const monitoringSecurityScheme = {
   type: 'http',
