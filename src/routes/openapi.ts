@@ -13,7 +13,7 @@ import { stringify } from 'yaml'
 import { ConfigError } from '../errors.js'
 import type { NacosConfig } from '../config.js'
 import { MONITORING_SCHEMAS, MONITORING_SECURITY_SCHEME, MonitoringRouteSchemas, monitoringSecurityScheme } from './schemas.js'
-import { convertDefinitions } from './swagger2.js'
+import { convertDefinitions } from './swagger-legacy.js'
 
 const COMPONENT_NAME = /^[A-Za-z0-9._-]+$/
 const TAG = { name: 'nacos', description: 'Registration with Nacos and discovery (fastify-nacos)' }
