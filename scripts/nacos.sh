@@ -5,6 +5,7 @@
 #   scripts/nacos.sh start [--auth]     start a standalone server in the background, wait until ready
 #   scripts/nacos.sh stop               stop the server this script started (pid file), wait for exit
 #   scripts/nacos.sh status             say whether it runs, and where
+#   scripts/nacos.sh check              fail when the server's logs show a class that did not load
 #   scripts/nacos.sh cluster-start      start a 3-node cluster on NACOS_PORT, +10, +20 (the nodes not
 #                                       running yet), wait until every node is ready and sees 3 UP
 #   scripts/nacos.sh cluster-stop       stop the cluster's nodes
@@ -13,7 +14,8 @@
 # Environment:
 #   NACOS_PORT           HTTP port (default 8848); gRPC uses NACOS_PORT+1000 and +1001, and a
 #                        cluster node also NACOS_PORT-1000 (Raft)
-#   NACOS_VERSION        server version (default 2.3.2; falls back through NACOS_FALLBACK_VERSIONS)
+#   NACOS_VERSION        server version (default 2.3.2; falls back through NACOS_FALLBACK_VERSIONS);
+#                        each version is installed beside the others, in <cache>/nacos-<version>/lib
 #   NACOS_MAVEN_GROUP    Maven groupId of the server modules (default org.jeecgframework.nacos)
 #   NACOS_CACHE_DIR      where jars, data and logs live (default <repo>/.nacos, git-ignored)
 #   NACOS_START_TIMEOUT  seconds to wait for readiness (default 120; for a whole cluster, 180)
@@ -41,12 +43,15 @@ need_maven() {
 
 # The version actually installed (the first that resolved) is recorded in the cache.
 installed_version() { cat "$CACHE/installed-version" 2>/dev/null || true; }
-lib_dir() { echo "$CACHE/server-$1/lib"; }
+lib_dir() { echo "$CACHE/nacos-$1/lib"; }
 
+# A version is installed when its lib folder holds the jars and `classpath`: the jars in Maven's
+# resolution order, the order Nacos's own distribution loads them in. The order matters: both
+# com.caucho:hessian 4.x and SOFA's hessian 3.x are needed, and caucho's must come first.
 install_version() {
   local v=$1 lib
   lib=$(lib_dir "$v")
-  if [ -f "$lib/.complete" ]; then
+  if [ -f "$lib/classpath" ]; then
     say "Nacos $v already installed in $lib"
     return 0
   fi
@@ -54,18 +59,37 @@ install_version() {
   say "resolving Nacos $v ($MAVEN_GROUP:nacos-console) from Maven Central into $lib"
   rm -rf "$lib"
   mkdir -p "$lib"
-  if mvn -B -q -f "$ROOT/scripts/nacos/pom.xml" \
-      -Dnacos.groupId="$MAVEN_GROUP" -Dnacos.version="$v" \
-      dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$lib" >"$CACHE/install-$v.log" 2>&1; then
-    touch "$lib/.complete"
-    echo "$v" >"$CACHE/installed-version"
-    say "installed Nacos $v ($(ls "$lib" | wc -l) jars)"
+  # Two runs: in one, build-classpath reuses the set copy-dependencies resolved, in hash order.
+  local -a mvn=(mvn -B -q -f "$ROOT/scripts/nacos/pom.xml" -Dnacos.groupId="$MAVEN_GROUP" -Dnacos.version="$v")
+  if "${mvn[@]}" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$lib" >"$CACHE/install-$v.log" 2>&1 \
+      && "${mvn[@]}" dependency:build-classpath -Dmdep.includeScope=runtime -Dmdep.outputFile="$lib/maven-classpath.txt" >>"$CACHE/install-$v.log" 2>&1 \
+      && write_classpath "$lib"; then
+    say "installed Nacos $v ($(ls "$lib"/*.jar | wc -l) jars)"
     return 0
   fi
   say "Nacos $v did not resolve:"
-  grep -E '^\[ERROR\]' "$CACHE/install-$v.log" | head -3 >&2 || tail -5 "$CACHE/install-$v.log" >&2
+  grep -E '^\[ERROR\]|^\[nacos\]' "$CACHE/install-$v.log" | head -3 >&2 || tail -5 "$CACHE/install-$v.log" >&2
   rm -rf "$lib"
   return 1
+}
+
+# Rewrites Maven's classpath (jars in ~/.m2) to the copies in $1, keeping the order, and checks it.
+write_classpath() {
+  local lib=$1 jar cp="" caucho=0 sofa=0 i=0
+  while IFS= read -r jar || [ -n "$jar" ]; do
+    i=$((i + 1))
+    [ -f "$lib/$(basename "$jar")" ] || { echo "[nacos] $(basename "$jar") is on Maven's classpath but was not copied" >&2; return 1; }
+    cp="$cp${cp:+:}$lib/$(basename "$jar")"
+    case "$jar" in
+      */com/caucho/hessian/*) caucho=$i ;;
+      */com/alipay/sofa/hessian/*) sofa=$i ;;
+    esac
+  done < <(tr ':' '\n' <"$lib/maven-classpath.txt")
+  if [ "$caucho" = 0 ] || [ "$sofa" = 0 ] || [ "$caucho" -gt "$sofa" ]; then
+    echo "[nacos] expected com.caucho:hessian before com.alipay.sofa:hessian on the classpath (positions $caucho, $sofa)" >&2
+    return 1
+  fi
+  printf '%s\n' "$cp" >"$lib/classpath"
 }
 
 cmd_install() {
@@ -77,12 +101,16 @@ cmd_install() {
   fi
   local current
   current=$(installed_version)
-  if [ -n "$current" ] && [ -f "$(lib_dir "$current")/.complete" ]; then
+  if [ -n "$current" ] && [ -f "$(lib_dir "$current")/classpath" ]; then
     say "Nacos $current already installed"
     return 0
   fi
+  # The default server: the newest that resolves (an explicit NACOS_VERSION is used as asked).
   for v in $VERSION $FALLBACK_VERSIONS; do
-    install_version "$v" && return 0
+    if install_version "$v"; then
+      echo "$v" >"$CACHE/installed-version"
+      return 0
+    fi
   done
   die "no Nacos 2.x server version could be resolved from Maven Central"
 }
@@ -111,14 +139,32 @@ ready() {
   [ "$code" = 200 ]
 }
 
+# A missing class shows only when the code path runs (the gRPC push path loads SOFA's hessian on the
+# first push), and then only in a log file. Any such line means the classpath is not the
+# distribution's: say so loudly, with the lines.
+class_errors() {
+  local home
+  home=$(node_home "$1")
+  grep -rhE 'NoClassDefFoundError|ClassNotFoundException' "$home/logs" 2>/dev/null | head -5
+}
+
+check_classes() {
+  local found
+  found=$(class_errors "$1")
+  [ -z "$found" ] && return 0
+  say "error: Nacos on port $1 failed to load classes (its classpath is broken; see $(node_home "$1")/logs):"
+  printf '%s\n' "$found" >&2
+  return 1
+}
+
 # start_node PORT AUTH MEMBERS: launches one server process in the background.
 start_node() {
   local port=$1 auth=$2 members=$3 home v lib pid
   need_java
-  v=$(installed_version)
-  [ -n "$v" ] || cmd_install
-  v=$(installed_version)
+  [ -n "${NACOS_VERSION:-}" ] || [ -n "$(installed_version)" ] || cmd_install
+  v=${NACOS_VERSION:-$(installed_version)}
   lib=$(lib_dir "$v")
+  [ -f "$lib/classpath" ] || install_version "$v" || die "Nacos $v could not be installed"
   home=$(node_home "$port")
   if pid=$(running_pid "$port"); then
     say "already running on port $port (pid $pid)"
@@ -127,6 +173,8 @@ start_node() {
   if ready "$port"; then
     die "something else already answers on port $port; stop it or choose NACOS_PORT"
   fi
+  # Fresh logs each start: the class-loading check below reads them.
+  rm -rf "$home/logs"
   mkdir -p "$home/logs" "$home/conf"
   local -a props=(
     "-Dnacos.home=$home"
@@ -162,7 +210,7 @@ start_node() {
     cd "$home"
     # shellcheck disable=SC2086
     exec setsid java $JAVA_OPTS -XX:+UseSerialGC -XX:-OmitStackTraceInFastThrow \
-      "${props[@]}" -cp "$lib/*" com.alibaba.nacos.Nacos >"$home/logs/start.out" 2>&1 </dev/null
+      "${props[@]}" -cp "$(cat "$lib/classpath")" com.alibaba.nacos.Nacos >"$home/logs/start.out" 2>&1 </dev/null
   ) &
   echo $! >"$(pid_file "$port")"
   echo "$auth" >"$home/auth"
@@ -185,15 +233,20 @@ wait_ready() {
     fi
     sleep 0.5
   done
+  if ! check_classes "$port"; then
+    stop_node "$port"
+    return 1
+  fi
   say "Nacos ready on http://127.0.0.1:$port/nacos after $((SECONDS - start))s"
 }
 
 stop_node() {
-  local port=$1 pid i
+  local port=$1 pid i classes_ok=0
   if ! pid=$(running_pid "$port"); then
     say "no Nacos of ours runs on port $port"
     return 0
   fi
+  check_classes "$port" || classes_ok=1
   kill -TERM "$pid" 2>/dev/null || true
   for i in $(seq 1 60); do
     kill -0 "$pid" 2>/dev/null || break
@@ -206,6 +259,7 @@ stop_node() {
   fi
   rm -f "$(pid_file "$port")"
   say "stopped Nacos on port $port (pid $pid)"
+  return $classes_ok
 }
 
 cmd_start() {
@@ -291,8 +345,9 @@ case "${1:-}" in
   start) shift; cmd_install; cmd_start "$@" ;;
   stop) stop_node "$PORT" ;;
   status) cmd_status ;;
+  check) check_classes "$PORT" && say "no class-loading errors in the logs of the Nacos on port $PORT" ;;
   cluster-start) cmd_install; cmd_cluster_start ;;
   cluster-stop) cmd_cluster_stop ;;
   cluster-status) cmd_cluster_status ;;
-  *) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

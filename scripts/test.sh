@@ -1,23 +1,39 @@
 #!/usr/bin/env bash
-# `npm test`: build, type-check, look for dead code (knip), make sure a real Nacos answers (installing and starting one if
-# none does), run the tap suite and the type tests, and stop the server it started.
-set -euo pipefail
+# `npm test`: build, type-check, look for dead code (knip), make sure a real Nacos answers
+# (installing and starting one if none does), run the tap suite and the type tests, and stop the
+# server it started.
+# Every stage runs even when an earlier one failed, and the summary says how each ended.
+set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
 # shellcheck source=lib/ensure-nacos.sh
 . scripts/lib/ensure-nacos.sh
 
-echo "== build and type-check"
-npm run --silent build
-npm run --silent typecheck
+results=()
+failed=0
+stage() {
+  local name=$1 start=$SECONDS
+  shift
+  echo "== $name"
+  if "$@"; then
+    results+=("ok    $name ($((SECONDS - start))s)")
+  else
+    results+=("FAIL  $name ($((SECONDS - start))s)")
+    failed=1
+  fi
+}
 
-echo "== dead code (knip)"
-npx knip
+echo "== node $(node -v) ($(command -v node))"
+stage build npm run --silent build
+stage typecheck npm run --silent typecheck
+stage "dead code (knip)" npx knip
+stage "nacos server" ensure_nacos
+stage tap npx tap "$@"
+stage "type tests" npx tstyche
+# A class the server failed to load shows only in its logs (e.g. a broken gRPC push path).
+stage "nacos server logs" bash scripts/nacos.sh check
 
-ensure_nacos
-
-echo "== tap"
-npx tap "$@"
-echo "== type tests"
-npx tstyche
+echo "== summary (node $(node -v))"
+printf '  %s\n' "${results[@]}"
+exit $failed

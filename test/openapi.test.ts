@@ -3,7 +3,7 @@
 // routes, components from the shared schemas; and the answers really have the documented shapes.
 import t from 'tap'
 import Fastify, { type FastifyInstance, type InjectOptions, type RouteOptions } from 'fastify'
-import swagger from '@fastify/swagger'
+import swagger, { type FastifyDynamicSwaggerOptions } from '@fastify/swagger'
 import SwaggerParser from '@apidevtools/swagger-parser'
 import { Value } from '@sinclair/typebox/value'
 import type { TSchema } from '@sinclair/typebox'
@@ -12,12 +12,12 @@ import { uniqueService } from './helpers/nacos-api.ts'
 import { AUTH, PREFIX, TOKEN, base, monitoredApp } from './helpers/monitoring.ts'
 
 interface Operation { tags?: string[], summary?: string, description?: string, security?: unknown[], responses: Record<string, { description: string, content?: Record<string, { schema: { $ref?: string } }> }> }
-interface Document { openapi: string, info: { title: string }, tags?: Array<{ name: string }>, paths: Record<string, Record<string, Operation>>, components: { schemas: Record<string, unknown>, securitySchemes?: Record<string, unknown> } }
+interface Document { openapi: string, security?: unknown[], info: { title: string }, tags?: Array<{ name: string }>, paths: Record<string, Record<string, Operation>>, components: { schemas: Record<string, unknown>, securitySchemes?: Record<string, unknown> } }
 
 /** What the issue asks for: each route, and every status it can answer. */
 const EXPECTED: Record<string, { method: string, statuses: string[], writes?: true, read?: true }> = {
   '/service': { method: 'get', statuses: ['200', '400'], read: true },
-  '/service/{serviceName}/instances': { method: 'get', statuses: ['200', '400', '414', '429', '503'], read: true },
+  '/service/{serviceName}/instances': { method: 'get', statuses: ['200', '400', '429', '503'], read: true },
   '/service/register': { method: 'post', statuses: ['200', '400', '401', '409', '413', '415', '503'], writes: true },
   '/service/deregister': { method: 'post', statuses: ['200', '400', '401', '413', '415'], writes: true },
   '/health': { method: 'get', statuses: ['200', '400', '503'] }
@@ -59,7 +59,10 @@ t.test('the document is valid OpenAPI 3 with every route and every response stat
   const ours = routes.filter((r) => r.url.startsWith(PREFIX))
   t.equal(ours.length, Object.keys(EXPECTED).length, 'no undocumented route')
   for (const route of ours) {
-    const path = route.url.slice(PREFIX.length).replace(/:(\w+)/g, '{$1}')
+    // The instances route is a wildcard for the router; its swaggerTransform gives the documented path.
+    const transform = route.config?.swaggerTransform
+    const url = typeof transform === 'function' ? (transform({ schema: route.schema ?? {}, url: route.url, route, openapiObject: {} } as never).url ?? route.url) : route.url
+    const path = url.slice(PREFIX.length).replace(/:(\w+)/g, '{$1}')
     const declared = Object.keys((route.schema?.response ?? {}) as object).sort()
     t.same(declared, EXPECTED[path]?.statuses, `${route.method} ${path}: declared responses = documented`)
   }
@@ -82,16 +85,64 @@ t.test('without a token the write routes are neither served nor documented', asy
   t.same(Object.keys(doc.paths).sort(), [`${PREFIX}/health`, `${PREFIX}/service`, `${PREFIX}/service/{serviceName}/instances`])
 })
 
-t.test('an app that registered @fastify/swagger keeps its own document, and it documents our routes', async (t) => {
+// The documents apps really configure: none of them declares the plugin's scheme.
+const APP_KEY = { type: 'apiKey', in: 'header', name: 'x-api-key' } as const
+const STYLES: Array<[string, FastifyDynamicSwaggerOptions, 'openapi' | 'swagger']> = [
+  ['OpenAPI 3.0, info only', { openapi: { info: { title: 'mine', version: '1.2.3' } } }, 'openapi'],
+  ['OpenAPI 3.0 with its own API key scheme, required globally', { openapi: { info: { title: 'mine', version: '1.2.3' }, components: { securitySchemes: { appKey: APP_KEY } }, security: [{ appKey: [] }] } }, 'openapi'],
+  ['OpenAPI 3.1 with components but no schemes', { openapi: { openapi: '3.1.0', info: { title: 'mine', version: '1.2.3' }, components: { schemas: {} } } }, 'openapi'],
+  ['OpenAPI 3.1 with its own API key scheme', { openapi: { openapi: '3.1.0', info: { title: 'mine', version: '1.2.3' }, components: { securitySchemes: { appKey: APP_KEY } } } }, 'openapi'],
+  ['Swagger 2.0, info only', { swagger: { info: { title: 'mine', version: '1.2.3' } } }, 'swagger'],
+  ['Swagger 2.0 with its own API key definition', { swagger: { info: { title: 'mine', version: '1.2.3' }, securityDefinitions: { appKey: APP_KEY } } }, 'swagger']
+]
+
+for (const [style, options, kind] of STYLES) {
+  t.test(`an app's own document (${style}) lists the monitoring routes with their bearer scheme, and keeps its own schemes`, async (t) => {
+    const app = Fastify()
+    t.teardown(async () => await app.close())
+    await app.register(swagger, options)
+    app.get('/mine', { schema: { security: options.openapi?.security ?? [], response: { 200: { type: 'string' } } } }, async () => 'mine')
+    await app.register(nacos, { ...base, serviceName: uniqueService('own-doc'), monitoring: { token: TOKEN, protectReads: true, swaggerUi: '/docs' } })
+    const json = await app.inject('/docs/json')
+    t.equal(json.statusCode, 200, '/docs/json answers')
+    const doc = json.json() as Document & { swagger?: string, securityDefinitions?: Record<string, unknown> }
+    await SwaggerParser.validate(structuredClone(doc) as never)
+    t.equal(doc.info.title, 'mine', 'the app\'s info')
+    t.ok(doc.paths['/mine']?.get, 'the app\'s route')
+    const schemes = kind === 'swagger' ? doc.securityDefinitions : doc.components.securitySchemes
+    t.match(schemes?.[MONITORING_SECURITY_SCHEME], kind === 'swagger' ? { type: 'apiKey', in: 'header', name: 'Authorization' } : monitoringSecurityScheme, 'the bearer scheme is declared')
+    const own = kind === 'swagger' ? options.swagger?.securityDefinitions : options.openapi?.components?.securitySchemes
+    if (own !== undefined) t.same(schemes?.appKey, APP_KEY, 'the app\'s scheme is intact')
+    t.same(doc.security, options.openapi?.security, 'the app\'s global requirement is intact')
+    for (const [path, expected] of Object.entries(EXPECTED)) {
+      const op = doc.paths[`${PREFIX}${path}`]?.[expected.method]
+      t.ok(op, `${expected.method} ${path} documented`)
+      t.same(op?.security, expected.read === true || expected.writes === true ? [{ [MONITORING_SECURITY_SCHEME]: [] }] : undefined, `${path}: security`)
+    }
+    t.ok(doc.tags?.some((tag) => tag.name === 'nacos'), 'the nacos tag is described')
+    const yaml = await app.inject('/docs/yaml')
+    t.match(yaml.body, new RegExp(`${MONITORING_SECURITY_SCHEME}:`), 'the YAML form carries the scheme too')
+  })
+}
+
+t.test('@fastify/swagger registered after the plugin: app.ready() rejects with what to do, the process goes on', async (t) => {
   const app = Fastify()
   t.teardown(async () => await app.close())
-  await app.register(swagger, { openapi: { info: { title: 'mine', version: '1.2.3' }, components: { securitySchemes: { [MONITORING_SECURITY_SCHEME]: monitoringSecurityScheme } } } })
-  await app.register(nacos, { ...base, serviceName: uniqueService('own-doc'), monitoring: { token: TOKEN } })
+  await app.register(nacos, { ...base, serviceName: uniqueService('after'), monitoring: { token: TOKEN } })
+  await app.register(swagger, { openapi: { info: { title: 'mine', version: '1.2.3' } } })
+  await t.rejects(async () => { await app.ready() }, { code: 'FST_NACOS_BAD_CONFIG', message: /register @fastify\/swagger before fastify-nacos/ })
+})
+
+t.test('@fastify/swagger registered after the plugin with monitoring.openapi: false: the app\'s document, valid', async (t) => {
+  const app = Fastify()
+  t.teardown(async () => await app.close())
+  await app.register(nacos, { ...base, serviceName: uniqueService('after-off'), monitoring: { token: TOKEN, openapi: false } })
+  await app.register(swagger, { openapi: { info: { title: 'mine', version: '1.2.3' } } })
+  app.get('/mine', async () => 'mine')
   await app.ready()
   const doc = app.swagger() as unknown as Document
   await SwaggerParser.validate(structuredClone(doc) as never)
-  t.equal(doc.info.title, 'mine')
-  t.ok(doc.paths[`${PREFIX}/service/register`]?.post)
+  t.same(Object.keys(doc.paths), ['/mine'], 'only the routes added after it')
 })
 
 t.test('openapi: false registers no document; swaggerUi mounts the UI, and needs a document', async (t) => {

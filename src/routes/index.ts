@@ -6,7 +6,7 @@ import bearerAuth from '@fastify/bearer-auth'
 import { secretValues, type NacosConfig } from '../settings.js'
 import { ConfigError, NacosUnavailableError, RouteNotFoundError, TooManyLookupsError } from '../errors.js'
 import type { NacosRegistry } from '../types.js'
-import { MONITORING_SCHEMAS, MONITORING_SECURITY_SCHEME, MonitoringErrorSchema, MonitoringRouteSchemas } from './schemas.js'
+import { MONITORING_SCHEMAS, MonitoringErrorSchema, MonitoringRouteSchemas } from './schemas.js'
 import { typeboxValidator } from './validation.js'
 import { errorHandler, scrubber } from './errors.js'
 import { healthReason, serviceView } from './views.js'
@@ -30,12 +30,15 @@ export interface MonitoringOptions {
 export const MAX_LOOKUPS = 256
 /** The write routes take no body; anything bigger than this is a 413 before it is read. */
 const BODY_LIMIT = 1024
+const INSTANCES = '/instances'
 const UNAUTHORIZED = { $ref: MonitoringErrorSchema.$id, description: 'No `Authorization: Bearer <token>` header, or a wrong token' }
 
 interface RoutesOptions {
   token: string | undefined
   protectReads: boolean
   secrets: Array<string | undefined>
+  /** operationIds of the routes that need the token, for the OpenAPI document. */
+  guarded: Set<string>
 }
 
 const routes: FastifyPluginAsync<RoutesOptions> = async (fastify, opts) => {
@@ -54,12 +57,11 @@ const routes: FastifyPluginAsync<RoutesOptions> = async (fastify, opts) => {
     await fastify.register(bearerAuth, { keys: [opts.token], addHook: false, verifyErrorLogLevel: 'info' })
     verify = fastify.verifyBearerAuth
   }
-  const guarded = <S extends { response: object }>(schema: S, on: boolean): { schema: S, onRequest?: onRequestHookHandler } => {
+  // The security requirement is not declared here but added to the finished document (openapi.ts).
+  const guarded = <S extends { response: object, operationId: string }>(schema: S, on: boolean): { schema: S, onRequest?: onRequestHookHandler } => {
     if (!on || verify === undefined) return { schema }
-    return {
-      schema: { ...schema, security: [{ [MONITORING_SECURITY_SCHEME]: [] }], response: { ...schema.response, 401: UNAUTHORIZED } },
-      onRequest: verify
-    }
+    opts.guarded.add(schema.operationId)
+    return { schema: { ...schema, response: { ...schema.response, 401: UNAUTHORIZED } }, onRequest: verify }
   }
 
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
@@ -68,7 +70,19 @@ const routes: FastifyPluginAsync<RoutesOptions> = async (fastify, opts) => {
   app.get('/service', guarded(MonitoringRouteSchemas.service, opts.protectReads), async () => serviceView(nacos(), scrub))
 
   const looked = new Set<string>()
-  app.get('/service/:serviceName/instances', guarded(MonitoringRouteSchemas.instances, opts.protectReads), async (request) => {
+  // A wildcard, not `/service/:serviceName/instances`: the router caps a parameter at its
+  // maxParamLength (100 by default) and answers a bare 414 that echoes the path, while Nacos names
+  // go to 256 characters. The name is cut from the path before validation, so the params schema
+  // checks it like any parameter; the document still shows /service/{serviceName}/instances.
+  app.get('/service/*', {
+    ...guarded(MonitoringRouteSchemas.instances, opts.protectReads),
+    preValidation: async (request) => {
+      const rest = (request.params as Record<string, string>)['*'] ?? ''
+      if (!rest.endsWith(INSTANCES)) throw new RouteNotFoundError(request.method, scrub(request.url.slice(0, 200)))
+      request.params = { serviceName: rest.slice(0, -INSTANCES.length) }
+    },
+    config: { swaggerTransform: ({ schema, url }) => ({ schema, url: url.replace(/\*$/, `:serviceName${INSTANCES}`) }) }
+  }, async (request) => {
     const { serviceName } = request.params
     const { group = 'DEFAULT_GROUP', clusters, healthyOnly = false } = request.query
     const query = { group, clusters: clusters === undefined ? [] : clusters.split(','), healthyOnly }
@@ -116,8 +130,10 @@ export async function mountMonitoring (fastify: FastifyInstance, options: Monito
     throw new ConfigError('NACOS_MONITORING_PROTECT_READS', 'NACOS_MONITORING_PROTECT_READS=true',
       'a token to protect them with: set NACOS_MONITORING_TOKEN (or monitoring.token)')
   }
-  await registerOpenApi(fastify, options, config)
+  const guarded = new Set<string>()
+  await registerOpenApi(fastify, options, config, guarded)
   await fastify.register(routes, {
+    guarded,
     prefix: prefix === '/' ? '' : prefix.replace(/\/$/, ''),
     token: config.monitoringToken,
     protectReads: config.monitoringProtectReads,

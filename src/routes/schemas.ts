@@ -155,7 +155,6 @@ export const MonitoringRouteSchemas = {
     response: {
       200: ref(InstanceListSchema),
       400: BAD_REQUEST,
-      414: error('Service name longer than the router accepts (Fastify\'s maxParamLength, default 100)'),
       429: error(`Too many distinct services looked up through this API (FST_NACOS_TOO_MANY_LOOKUPS)`),
       503: error('Nacos did not answer the first lookup of this service (FST_NACOS_UNAVAILABLE)')
     }
@@ -195,7 +194,7 @@ export const MonitoringRouteSchemas = {
   }
 } as const
 
-/** The security scheme the protected routes require; add it to your own @fastify/swagger document. */
+/** The security scheme the protected routes require; the plugin declares it in whatever document the app has. */
 export const MONITORING_SECURITY_SCHEME = 'nacosMonitoringToken'
 export const monitoringSecurityScheme = {
   type: 'http',

@@ -7,8 +7,16 @@ import { fileURLToPath } from 'node:url'
 const run = promisify(execFile)
 const SCRIPT = fileURLToPath(new URL('../../scripts/nacos.sh', import.meta.url))
 
-export async function startNacos (port: number, opts: { auth?: boolean } = {}): Promise<string> {
-  await run('bash', [SCRIPT, 'start', ...(opts.auth === true ? ['--auth'] : [])], { env: { ...process.env, NACOS_PORT: String(port) } })
+export interface StartOptions {
+  auth?: boolean
+  /** Server properties, e.g. `{ 'nacos.core.auth.plugin.nacos.token.expire.seconds': '4' }`. */
+  properties?: Record<string, string>
+}
+
+export async function startNacos (port: number, opts: StartOptions = {}): Promise<string> {
+  const props = Object.entries(opts.properties ?? {}).map(([k, v]) => `-D${k}=${v}`)
+  const env = { ...process.env, NACOS_PORT: String(port), ...(props.length > 0 ? { NACOS_JAVA_OPTS: `${process.env.NACOS_JAVA_OPTS ?? '-Xms256m -Xmx512m'} ${props.join(' ')}` } : {}) }
+  await run('bash', [SCRIPT, 'start', ...(opts.auth === true ? ['--auth'] : [])], { env })
   return `127.0.0.1:${port}`
 }
 

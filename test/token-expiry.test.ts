@@ -1,0 +1,123 @@
+// Auth tokens against a real auth-enabled Nacos: a short token lifetime is crossed several times
+// with heartbeats, discovery reads and a config watch going on and no request failing; a server
+// restart that invalidates the token leads to a fresh login.
+import t from 'tap'
+import Fastify from 'fastify'
+import nacos from '../src/index.ts'
+import { uniqueService, waitFor } from './helpers/nacos-api.ts'
+import { startNacos, stopNacos } from './helpers/private-nacos.ts'
+import { freePort, refused } from './helpers/ports.ts'
+
+const TTL_S = 4
+const TTL_PROPERTY = 'nacos.core.auth.plugin.nacos.token.expire.seconds'
+
+/** A free HTTP port whose gRPC ports (+1000, +1001) are free too. */
+async function nacosPort (): Promise<number> {
+  for (;;) {
+    const p = await freePort()
+    if (p + 1001 < 65536 && await refused(p + 1000) && await refused(p + 1001)) return p
+  }
+}
+
+interface Call { url: string, method: string, token: string | undefined, status: number | 'pending' | 'error', at: number }
+
+/** Every HTTP call the plugin makes to `port`, with the token it carried and how it ended. */
+function spyFetch (t: { teardown: (fn: () => void) => void }, port: number): Call[] {
+  const calls: Call[] = []
+  const real = globalThis.fetch
+  globalThis.fetch = async (input, init) => {
+    const url = String(input)
+    if (!url.includes(`:${port}/`)) return await real(input, init)
+    const token = (init?.headers as Record<string, string> | undefined)?.accessToken
+    const call: Call = { url, method: init?.method ?? 'GET', token, status: 'pending', at: Date.now() }
+    calls.push(call)
+    try {
+      const res = await real(input, init)
+      call.status = res.status
+      return res
+    } catch (err) {
+      call.status = 'error'
+      throw err
+    }
+  }
+  t.teardown(() => { globalThis.fetch = real })
+  return calls
+}
+
+const port = await nacosPort()
+const addr = `127.0.0.1:${port}`
+const base = { serverAddr: addr, ip: '127.0.0.1', dotenv: false, handleSignals: false, logLevel: 'silent' as const, username: 'nacos', password: 'nacos' }
+t.teardown(async () => { await stopNacos(port) })
+
+t.test(`heartbeats, discovery reads and a config watch go on across ${TTL_S} s token expiries with no failed request`, async (t) => {
+  await startNacos(port, { auth: true, properties: { [TTL_PROPERTY]: String(TTL_S) } })
+  const calls = spyFetch(t, port)
+  const serviceName = uniqueService('token-ttl')
+  const dataId = `${serviceName}.json`
+  const app = Fastify()
+  await app.register(nacos, { ...base, serviceName, heartbeatInterval: 0.5, deregisterTime: 3, discoveryRefreshInterval: 500 })
+  t.teardown(() => app.close())
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  await waitFor(() => app.nacos.status().state === 'registered', 10_000)
+
+  const seen: unknown[] = []
+  app.nacos.config.watch(dataId, {}, (value) => { seen.push(value) })
+  let listed = 0
+  app.nacos.subscribe(serviceName, (instances) => { listed = instances.length })
+
+  const start = Date.now()
+  const published: number[] = []
+  // Four lifetimes: at least three tokens expire while the app keeps working.
+  for (let n = 0; Date.now() - start < 4 * TTL_S * 1000; n++) {
+    await app.nacos.config.publish(dataId, { n })
+    published.push(n)
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+  }
+  await waitFor(() => seen.some((v) => (v as { n?: number } | undefined)?.n === published.at(-1)), 5000)
+  const elapsed = Date.now() - start
+
+  // A 404 to a config read is Nacos's answer "no such config" (the watch's first read), not a failure.
+  const absent = (c: Call): boolean => c.status === 404 && c.method === 'GET' && new URL(c.url).pathname.endsWith('/v1/cs/configs')
+  const failed = calls.filter((c) => c.status === 'error' || (typeof c.status === 'number' && c.status >= 400 && !absent(c)))
+  const tokens = new Set(calls.map((c) => c.token).filter((v) => v !== undefined))
+  const logins = calls.filter((c) => c.url.endsWith('/v1/auth/login'))
+  const counts = app.nacos.status().counts
+  t.comment(`${elapsed} ms = ${(elapsed / 1000 / TTL_S).toFixed(1)} token lifetimes; ${calls.length} requests, ${failed.length} failed; ${logins.length} logins, ${tokens.size} tokens used; ${counts.beats} beats (${counts.failedBeats} failed); ${published.length} configs published, the watcher saw ${seen.length} changes`)
+  t.same(failed.map((c) => `${c.status} ${new URL(c.url).pathname}`), [], 'no request failed')
+  t.ok(tokens.size >= 4, `a fresh token before each expiry (${tokens.size} tokens over ${elapsed} ms)`)
+  t.equal(counts.failedBeats, 0)
+  t.equal(counts.failedRegistrations, 0)
+  t.equal(counts.reRegistrations, 0, 'never lost')
+  t.ok(counts.beats >= (4 * TTL_S) / 0.5 - 4, `kept beating (${counts.beats})`)
+  t.equal(listed, 1, 'discovery still lists the instance')
+  t.same(seen.filter((v) => v !== undefined), published.map((n) => ({ n })), 'the watcher saw every published value, in order')
+})
+
+t.test('a server restart that invalidates the token leads to a fresh login, and the instance is registered again', async (t) => {
+  // A long lifetime, so that only the restart (a new token key) can invalidate the token.
+  await stopNacos(port)
+  await startNacos(port, { auth: true })
+  const calls = spyFetch(t, port)
+  const serviceName = uniqueService('token-restart')
+  const app = Fastify()
+  await app.register(nacos, { ...base, serviceName, heartbeatInterval: 0.5, deregisterTime: 3 })
+  t.teardown(() => app.close())
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  await waitFor(() => app.nacos.status().state === 'registered', 10_000)
+  const loginsBefore = calls.filter((c) => c.url.endsWith('/v1/auth/login')).length
+  const tokenBefore = calls.at(-1)?.token
+
+  await stopNacos(port)
+  const stopped = Date.now()
+  await startNacos(port, { auth: true })
+  const ready = Date.now()
+  await waitFor(() => app.nacos.status().counts.reRegistrations >= 1 && app.nacos.status().state === 'registered', 15_000, 50)
+  const after = calls.filter((c) => c.at >= stopped)
+  const rejected = after.filter((c) => c.status === 403 && c.token === tokenBefore)
+  const logins = calls.filter((c) => c.url.endsWith('/v1/auth/login'))
+  t.comment(`registered again ${Date.now() - ready} ms after the restarted server was ready; ${rejected.length} request(s) refused with the old token, then ${logins.length - loginsBefore} login(s)`)
+  t.ok(rejected.length >= 1, 'the old token was refused by the restarted server')
+  t.ok(logins.length > loginsBefore, 'logged in again')
+  t.not(calls.at(-1)?.token, tokenBefore, 'requests now carry a new token')
+  t.equal(await app.nacos.config.get(`${serviceName}-absent.json`), undefined, 'config reads work with the new token')
+})
