@@ -73,7 +73,9 @@ t.test('wrong password: a clear error naming the user, never the password', asyn
   t.teardown(() => app.close())
   await app.listen({ port: 0, host: '127.0.0.1' })
   await waitFor(() => app.nacos.status().state === 'retrying', 5000)
-  t.match(app.nacos.status().lastError, /Nacos login as "nacos" failed at http:\/\/127\.0\.0\.1:18868: credentials rejected/)
+  // Nacos 2.3 as once assembled answered with the status line "HTTP/1.1 0" (reported as "credentials
+  // rejected"); as its distribution has it (scripts/nacos.sh since 9a968ca), with 403 "user not found!".
+  t.match(app.nacos.status().lastError, /Nacos login as "nacos" failed at http:\/\/127\.0\.0\.1:18868: (credentials rejected|HTTP 403)/)
   await t.rejects(app.nacos.register(), { code: 'FST_NACOS_REGISTRATION_FAILED', message: /login as "nacos" failed/ })
   t.notMatch(logs.text(), wrong, 'the password is in no log line')
   t.notMatch(JSON.stringify(app.nacos.status()), wrong)
@@ -82,6 +84,6 @@ t.test('wrong password: a clear error naming the user, never the password', asyn
 t.test('wrong password with fail-fast: start-up fails with the login error', async (t) => {
   const app = Fastify()
   await app.register(nacos, { ...base, serviceName: uniqueService('auth-ff'), password: 'nope', failFast: true })
-  await t.rejects(app.listen({ port: 0, host: '127.0.0.1' }), /NACOS_FAIL_FAST=true.*login as "nacos" failed.*credentials rejected/)
+  await t.rejects(app.listen({ port: 0, host: '127.0.0.1' }), /NACOS_FAIL_FAST=true.*login as "nacos" failed.*(credentials rejected|HTTP 403)/)
   await app.close()
 })
