@@ -56,6 +56,7 @@ export class Registry {
   #deregistering: Promise<void> | null = null
   #retryLoop: Promise<void> | null = null
   #stopKeepAlive: (() => void) | null = null
+  #keepAliveToken: object | null = null
   #wake: (() => void) | null = null
   /** Bumped by deregister/close: loops started under an older epoch stop. */
   #epoch = 0
@@ -162,7 +163,10 @@ export class Registry {
   /** Hands the instance to the transport's keep-alive; its events drive the state and the counters. */
   #keepAlive (instance: InstanceSpec, epoch: number): void {
     this.#stopKeepAlive?.()
-    const current = (): boolean => epoch === this.#epoch
+    // Only the latest keep-alive speaks, even if a transport lets a stopped one fire once more.
+    const token = {}
+    this.#keepAliveToken = token
+    const current = (): boolean => epoch === this.#epoch && this.#keepAliveToken === token
     this.#stopKeepAlive = this.#transport.keepAlive(instance, {
       alive: () => {
         if (!current()) return
@@ -230,6 +234,7 @@ export class Registry {
   #clearKeepAlive (): void {
     this.#stopKeepAlive?.()
     this.#stopKeepAlive = null
+    this.#keepAliveToken = null
   }
 
   /** Stops every timer and loop (after deregister, on app close). */

@@ -49,6 +49,9 @@ t.test('lost(): registers again at once, restarts the keep-alive, counts a re-re
   t.equal(registry.status().counts.registrations, 2)
   t.ok(first.stopped, 'the old keep-alive is stopped')
   t.equal(naming.kept.length, 2, 'a new one started')
+  first.events.failed(new Error('late answer of the stopped loop'))
+  t.equal(registry.status().counts.failedBeats, 0, 'a stopped keep-alive changes nothing')
+  t.equal(registry.status().state, 'registered')
   t.ok(lines.some((l) => l.level === 'warn' && /no longer knows/.test(l.msg)))
 })
 
