@@ -125,6 +125,64 @@ t.test('two instances of one service through one transport: both listed (one con
   t.pass('both registered, then removed one by one')
 })
 
+t.test('persistent instance (ephemeral: false): registered and deregistered over gRPC', async (t) => {
+  const tr = transport(t)
+  const service = uniqueService('grpc-persistent')
+  const inst = instance(service, 18_051, { ephemeral: false, metadata: { kind: 'persistent' } })
+  await tr.naming.register(inst)
+  const hosts = await waitFor(async () => { const h = await listInstances(service); return h.length === 1 ? h : undefined }, 5000)
+  t.match(hosts[0], { port: 18_051, ephemeral: false, metadata: { kind: 'persistent' } })
+  await tr.naming.deregister(inst)
+  await waitFor(async () => (await listInstances(service)).length === 0, 5000)
+})
+
+t.test('failover: an unreachable first server is skipped', async (t) => {
+  const dead = await closedPort()
+  const tr = transport(t, { serverAddr: [`127.0.0.1:${dead - 1000}`, NACOS_ADDR, `127.0.0.1:${dead - 1000}`] })
+  const service = uniqueService('grpc-failover')
+  await tr.naming.register(instance(service, 18_061))
+  await waitFor(async () => (await listInstances(service)).length === 1, 5000)
+  await tr.naming.probe()
+  t.pass('registered through the reachable server')
+})
+
+interface LoaderConnection { metaInfo: { connectionId: string, appName: string, labels: Record<string, string> } }
+async function connectionsOf (appName: string, addr = NACOS_ADDR): Promise<string[]> {
+  const res = await fetch(`http://${addr}/nacos/v2/core/loader/current`)
+  const all = await res.json() as Record<string, LoaderConnection>
+  return Object.values(all).filter((c) => c.metaInfo.appName === appName).map((c) => c.metaInfo.connectionId)
+}
+
+t.test('ConnectResetRequest from the server: reconnect, registration and watch redone', async (t) => {
+  const appName = uniqueService('grpc-reset-app')
+  const tr = transport(t, { appName })
+  const service = uniqueService('grpc-reset')
+  const inst = instance(service, 18_071)
+  await tr.naming.register(inst)
+  let alive = 0
+  tr.naming.keepAlive(inst, { alive: () => { alive++ }, lost: () => t.fail('lost'), failed: () => {} })
+  const w = recordWatch(tr, service)
+  t.teardown(w.stop)
+  await w.next((s) => s.hosts.length === 1)
+  await waitFor(() => alive === 1, 2000)
+  const [before] = await waitFor(async () => { const ids = await connectionsOf(appName); return ids.length === 1 ? ids : undefined }, 3000)
+  t.ok(before, 'the server lists our connection, labelled with appName')
+
+  const res = await fetch(`http://${NACOS_ADDR}/nacos/v2/core/loader/reloadClient?connectionId=${encodeURIComponent(before as string)}`)
+  t.equal(res.status, 200, await res.text())
+  const [after] = await waitFor(async () => { const ids = await connectionsOf(appName); return ids.length === 1 && ids[0] !== before ? ids : undefined }, 10_000)
+  t.not(after, before, 'a new connection replaced the old one')
+  await waitFor(() => alive === 2, 5000)
+  await waitFor(async () => (await listInstances(service)).length === 1, 5000)
+  t.ok(tr.lines.some((l) => /reconnecting/.test(l.msg) && /asked this client to reconnect/.test(JSON.stringify(l.obj))), 'logged why')
+
+  // (The service is ephemeral: another application adds an ephemeral instance, over gRPC too.)
+  const other = transport(t)
+  await other.naming.register(instance(service, 18_072))
+  await w.next((s) => byPort(s.hosts).join() === '18071,18072')
+  t.pass('pushes arrive on the new connection')
+})
+
 t.test('a SIGKILLed process that registered over gRPC leaves Nacos\'s list within ~2 s', async (t) => {
   const service = uniqueService('grpc-kill')
   const c = child({ SERVICE: service, PORT: '18021' })
