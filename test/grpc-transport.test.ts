@@ -3,6 +3,7 @@
 // ports the OS hands out.
 import t from 'tap'
 import { spawn } from 'node:child_process'
+import { createServer, connect, type Socket } from 'node:net'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { createGrpcTransport, GrpcTransportError, type GrpcTransportOptions } from '../src/transport/grpc/index.ts'
@@ -181,6 +182,55 @@ t.test('ConnectResetRequest from the server: reconnect, registration and watch r
   await other.naming.register(instance(service, 18_072))
   await w.next((s) => byPort(s.hosts).join() === '18071,18072')
   t.pass('pushes arrive on the new connection')
+})
+
+/** A TCP proxy to Nacos's gRPC port whose open connections can be frozen (bytes no longer pass, sockets stay open). */
+async function freezableProxy (target: number) {
+  const frozen = new Set<Socket>()
+  const pairs: Array<[Socket, Socket]> = []
+  let freeze = false
+  const server = createServer((client) => {
+    const upstream = connect(target, '127.0.0.1')
+    pairs.push([client, upstream])
+    const pass = (from: Socket, to: Socket): void => { from.on('data', (d: Buffer) => { if (!frozen.has(from)) to.write(d) }) }
+    pass(client, upstream)
+    pass(upstream, client)
+    client.on('error', () => {})
+    upstream.on('error', () => {})
+    client.on('close', () => upstream.destroy())
+    upstream.on('close', () => client.destroy())
+    if (freeze) { frozen.add(client); frozen.add(upstream) }
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: (server.address() as { port: number }).port,
+    /** Freezes the connections open now; new ones pass. */
+    freezeOpen: () => { for (const [a, b] of pairs) { frozen.add(a); frozen.add(b) } },
+    close: async () => { for (const [a, b] of pairs) { a.destroy(); b.destroy() } await new Promise((resolve) => server.close(resolve)) }
+  }
+}
+
+t.test('a connection that stops answering (TCP still open) is detected by the health check, replaced, registration redone', async (t) => {
+  const [host, httpPort] = NACOS_ADDR.split(':') as [string, string]
+  const proxy = await freezableProxy(Number(httpPort) + 1000)
+  t.teardown(proxy.close)
+  const tr = transport(t, { serverAddr: [`${host}:${httpPort}`], grpcPortOffset: proxy.port - Number(httpPort), healthCheckIdleMs: 1000, healthCheckTimeoutMs: 500 })
+  const service = uniqueService('grpc-frozen')
+  const inst = instance(service, 18_081)
+  await tr.naming.register(inst)
+  let alive = 0
+  const failures: Array<{ err: Error, at: number }> = []
+  tr.naming.keepAlive(inst, { alive: () => { alive++ }, lost: () => t.fail('lost'), failed: (err) => failures.push({ err, at: Date.now() }) })
+  await waitFor(() => alive === 1, 2000)
+
+  const frozenAt = Date.now()
+  proxy.freezeOpen()
+  await waitFor(() => failures.length > 0, 10_000)
+  t.comment(`silent connection detected after ${failures[0]!.at - frozenAt} ms (idle 1000 ms + health check 2 x 500 ms)`)
+  t.match(failures[0]!.err.message, /health check failed: DEADLINE_EXCEEDED/)
+  await waitFor(() => alive === 2, 10_000)
+  t.pass('reconnected through a new connection and registered again')
+  await waitFor(async () => (await listInstances(service)).some((h) => h.port === 18_081), 5000)
 })
 
 t.test('a SIGKILLed process that registered over gRPC leaves Nacos\'s list within ~2 s', async (t) => {
