@@ -1,0 +1,164 @@
+// Credentials for gRPC requests, as the Java client sends them in each request's headers:
+//  - username/password: a login over HTTP (POST /nacos/v1/auth/login) gives `accessToken` and
+//    `tokenTtl` (seconds); the token goes in the `accessToken` header; it is renewed when a
+//    request is made within the last 1/15..1/10 of its life (the Java client's window), and
+//    again when the server answers 403 (at most once every few seconds);
+//  - accessKey/secretKey: naming requests carry `ak`, `data` (`<ms>@@<group>@@<service>`) and
+//    `signature` (HmacSHA1 of data, base64); config requests carry `Spas-AccessKey`,
+//    `Timestamp` and `Spas-Signature` (HmacSHA1 of `<tenant>+<group>+<ms>`, or of the parts
+//    present).
+// No password, token or secret key ever reaches a log line or an error message.
+import { createHmac } from 'node:crypto'
+import { request as httpRequest } from 'node:http'
+import { request as httpsRequest } from 'node:https'
+import { GrpcTransportError } from './errors.js'
+import type { GrpcLog, ServerAddress } from './connection.js'
+
+export interface AuthOptions {
+  servers: ServerAddress[]
+  username?: string | undefined
+  password?: string | undefined
+  accessKey?: string | undefined
+  secretKey?: string | undefined
+  /** Log in over https instead of http. */
+  loginHttps?: boolean
+  /** Path prefix of Nacos's HTTP API (default /nacos). */
+  contextPath?: string
+  timeoutMs: number
+  log: GrpcLog
+}
+
+/** What a request touches, for the signature (naming: the grouped service; config: tenant+group). */
+export type Resource =
+  | { module: 'naming', namespace: string, group: string, service: string }
+  | { module: 'config', tenant: string, group: string }
+  | { module: 'internal' }
+
+const RELOGIN_MIN_INTERVAL_MS = 5000
+
+function hmacSha1 (data: string, key: string): string {
+  return createHmac('sha1', Buffer.from(key, 'utf8')).update(data, 'utf8').digest('base64')
+}
+
+export class Auth {
+  readonly #opts: AuthOptions
+  #token: string | undefined
+  #renewAt = 0
+  #lastLogin = 0
+  #login: Promise<void> | undefined
+  #closed = false
+  readonly #pending = new Set<{ destroy: () => void }>()
+
+  constructor (opts: AuthOptions) {
+    this.#opts = opts
+  }
+
+  get usesLogin (): boolean {
+    return Boolean(this.#opts.username)
+  }
+
+  /** The headers for one request on `resource`, logging in first if a token is due. */
+  async headers (resource: Resource): Promise<Record<string, string>> {
+    const headers: Record<string, string> = {}
+    if (this.usesLogin) {
+      if (this.#token === undefined || Date.now() >= this.#renewAt) await this.#ensureLogin()
+      if (this.#token !== undefined) headers.accessToken = this.#token
+    }
+    const { accessKey, secretKey } = this.#opts
+    if (accessKey && secretKey) {
+      const now = String(Date.now())
+      if (resource.module === 'naming') {
+        const grouped = resource.service.includes('@@') || !resource.group ? resource.service : `${resource.group}@@${resource.service}`
+        const data = grouped ? `${now}@@${grouped}` : now
+        headers.ak = accessKey
+        headers.data = data
+        headers.signature = hmacSha1(data, secretKey)
+      } else {
+        const target = resource.module === 'config' ? (resource.tenant ? `${resource.tenant}+${resource.group}` : resource.group) : ''
+        headers['Spas-AccessKey'] = accessKey
+        headers.Timestamp = now
+        headers['Spas-Signature'] = hmacSha1(target ? `${target}+${now}` : now, secretKey)
+      }
+    }
+    return headers
+  }
+
+  /** The server refused a request (403): log in again unless that was just done. */
+  async refresh (): Promise<boolean> {
+    if (!this.usesLogin || Date.now() - this.#lastLogin < RELOGIN_MIN_INTERVAL_MS) return false
+    this.#renewAt = 0
+    await this.#ensureLogin()
+    return true
+  }
+
+  close (): void {
+    this.#closed = true
+    for (const req of this.#pending) req.destroy()
+    this.#pending.clear()
+  }
+
+  #ensureLogin (): Promise<void> {
+    this.#login ??= this.#doLogin().finally(() => { this.#login = undefined })
+    return this.#login
+  }
+
+  async #doLogin (): Promise<void> {
+    const reasons: string[] = []
+    for (const server of this.#opts.servers) {
+      if (this.#closed) throw new GrpcTransportError('closed', 'the Nacos gRPC transport is closed (login not attempted)')
+      const where = `${server.host}:${server.port}`
+      try {
+        const { status, text } = await this.#post(server, new URLSearchParams({ username: this.#opts.username ?? '', password: this.#opts.password ?? '' }).toString())
+        if (status !== 200) {
+          reasons.push(`${where} answered ${status}${text ? ` (${text.slice(0, 200)})` : ''}`)
+          continue
+        }
+        const body = JSON.parse(text) as { accessToken?: unknown, tokenTtl?: unknown }
+        if (typeof body.accessToken !== 'string') {
+          // A server with auth disabled answers without a token: requests go without one.
+          this.#token = undefined
+          this.#renewAt = Number.POSITIVE_INFINITY
+          this.#lastLogin = Date.now()
+          return
+        }
+        const ttlS = Number(body.tokenTtl) > 0 ? Number(body.tokenTtl) : 18_000
+        const windowS = ttlS / 15 + Math.random() * (ttlS / 10 - ttlS / 15)
+        this.#token = body.accessToken
+        this.#lastLogin = Date.now()
+        this.#renewAt = this.#lastLogin + (ttlS - windowS) * 1000
+        this.#opts.log.info({ server: where, username: this.#opts.username, tokenTtlS: ttlS }, 'nacos login succeeded')
+        return
+      } catch (err) {
+        reasons.push(`${where}: ${(err as Error).message}`)
+      }
+    }
+    this.#lastLogin = Date.now()
+    throw new GrpcTransportError('auth', `Nacos login as "${this.#opts.username ?? ''}" failed: ${reasons.join('; ')}`)
+  }
+
+  #post (server: ServerAddress, form: string): Promise<{ status: number, text: string }> {
+    const prefix = this.#opts.contextPath ?? '/nacos'
+    const send = this.#opts.loginHttps === true ? httpsRequest : httpRequest
+    return new Promise((resolve, reject) => {
+      const req = send({
+        host: server.host,
+        port: server.port,
+        method: 'POST',
+        path: `${prefix}/v1/auth/login`,
+        agent: false,
+        timeout: this.#opts.timeoutMs,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(form), connection: 'close' }
+      }, (res) => {
+        let text = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => { text += chunk })
+        res.on('end', () => { this.#pending.delete(req); resolve({ status: res.statusCode ?? 0, text }) })
+        res.on('error', (err) => { this.#pending.delete(req); reject(err) })
+      })
+      this.#pending.add(req)
+      req.on('timeout', () => { req.destroy(new Error(`no answer within ${this.#opts.timeoutMs} ms`)) })
+      req.on('error', (err) => { this.#pending.delete(req); reject(err) })
+      req.end(form)
+    })
+  }
+}

@@ -1,0 +1,556 @@
+// One gRPC connection to a Nacos server, as Nacos 2.x/3.x clients hold it:
+//
+//  1. a ServerCheckRequest over the unary service `Request/request` on the gRPC port (HTTP port +
+//     offset) names the connection id the server gives this HTTP/2 connection;
+//  2. the bi-directional stream `BiRequestStream/requestBiStream` is opened on the same HTTP/2
+//     connection and a ConnectionSetupRequest (client version, tenant, labels) registers it; a
+//     server that negotiates abilities confirms with a SetupAckRequest;
+//  3. every request then goes over `Request/request`; the server's own requests (pushes,
+//     ClientDetectionRequest, ConnectResetRequest) come over the stream and are answered on it
+//     with a response carrying the same requestId;
+//  4. a HealthCheckRequest after `healthCheckIdleMs` without traffic, a stream that ends, a
+//     request the server answers with "connection unregistered", or a ConnectResetRequest lead to
+//     a new connection: the servers are tried in turn, each full round failing waits longer
+//     (exponential backoff with jitter, capped), until one answers or the connection is closed.
+//
+// Every connection gets its own grpc-js channel with a local subchannel pool: the server binds
+// the connection id to the TCP connection, so two transports (or an old and a new connection)
+// must never share one. Timers are unref'd, and close() cancels every call, the stream and the
+// channel, so nothing here keeps the process alive after close().
+import * as grpc from '@grpc/grpc-js'
+import { decodePayload, encodePayload, jsonPayload, parseBody, type Json, type Payload } from './proto.js'
+import {
+  GrpcTransportError,
+  NACOS_INVALID_SERVER_STATUS,
+  NACOS_UN_REGISTER
+} from './errors.js'
+
+export interface GrpcLog {
+  debug?: (obj: object, msg: string) => void
+  info: (obj: object, msg: string) => void
+  warn: (obj: object, msg: string) => void
+  error: (obj: object, msg: string) => void
+}
+
+/** A Nacos server as configured: host and HTTP port (the gRPC port is derived). */
+export interface ServerAddress {
+  host: string
+  port: number
+}
+
+export interface ConnectionOptions {
+  servers: ServerAddress[]
+  grpcPortOffset: number
+  credentials: grpc.ChannelCredentials
+  channelOptions?: grpc.ChannelOptions
+  labels: Record<string, string>
+  tenant: string
+  clientVersion: string
+  clientIp: string
+  requestTimeoutMs: number
+  /** A health check runs after this long without any traffic (Java client: 5 s). */
+  healthCheckIdleMs: number
+  healthCheckTimeoutMs: number
+  reconnectBaseMs: number
+  reconnectMaxMs: number
+  log: GrpcLog
+}
+
+/** Answers one kind of server request; returns the response type and body (requestId is added). */
+export type ServerRequestHandler = (body: Json) => { type: string, body?: Json }
+
+export interface RequestOptions {
+  timeoutMs?: number
+  /** Headers for this request (auth, signatures), computed right before each send. */
+  headers?: () => Promise<Record<string, string>> | Record<string, string>
+}
+
+interface Link {
+  client: grpc.Client
+  stream: grpc.ClientDuplexStream<Payload, Payload>
+  server: ServerAddress
+  address: string
+  connectionId: string
+  abandoned: boolean
+  setupAck: (() => void) | undefined
+}
+
+interface Waiter {
+  resolve: (link: Link) => void
+  reject: (err: Error) => void
+  timer: NodeJS.Timeout
+}
+
+const REQUEST_METHOD = '/Request/request'
+const STREAM_METHOD = '/BiRequestStream/requestBiStream'
+const SERVER_CHECK_TIMEOUT_MS = 3000
+const SETUP_ACK_TIMEOUT_MS = 3000
+
+const serialize = (p: Payload): Buffer => encodePayload(p)
+const deserialize = (b: Buffer): Payload => decodePayload(b)
+
+export function grpcAddress (server: ServerAddress, offset: number): string {
+  const host = server.host.includes(':') && !server.host.startsWith('[') ? `[${server.host}]` : server.host
+  return `${host}:${server.port + offset}`
+}
+
+/** What a failed gRPC call says, in words (the status name, not only its number). */
+export function describeGrpcError (err: unknown): string {
+  const e = err as Partial<grpc.ServiceError>
+  if (typeof e?.code === 'number') {
+    const name = grpc.status[e.code] ?? `status ${e.code}`
+    return `${name}${e.details ? `: ${e.details}` : ''}`
+  }
+  return err instanceof Error ? err.message : String(err)
+}
+
+function channelOptions (extra: grpc.ChannelOptions | undefined): grpc.ChannelOptions {
+  return {
+    // The server identifies a client by its TCP connection: never share one with another client.
+    'grpc.use_local_subchannel_pool': 1,
+    'grpc.max_receive_message_length': 10 * 1024 * 1024,
+    'grpc.enable_retries': 0,
+    ...extra
+  }
+}
+
+function unary (client: grpc.Client, payload: Payload, deadline: number, calls?: Set<grpc.ClientUnaryCall>): Promise<Payload> {
+  return new Promise((resolve, reject) => {
+    const call = client.makeUnaryRequest(REQUEST_METHOD, serialize, deserialize, payload, new grpc.Metadata(), { deadline }, (err, res) => {
+      calls?.delete(call)
+      if (err) reject(err)
+      else if (!res) reject(new Error('empty response'))
+      else resolve(res)
+    })
+    calls?.add(call)
+  })
+}
+
+export class Connection {
+  readonly #opts: ConnectionOptions
+  #state: 'idle' | 'connecting' | 'ready' | 'closed' = 'idle'
+  #link: Link | undefined
+  #next: number
+  #lastError: Error | undefined
+  #lastActive = 0
+  #checking = false
+  #recommended: ServerAddress | undefined
+  readonly #waiters = new Set<Waiter>()
+  readonly #calls = new Set<grpc.ClientUnaryCall>()
+  readonly #timers = new Set<NodeJS.Timeout>()
+  readonly #sleepers = new Set<() => void>()
+  readonly #handlers = new Map<string, ServerRequestHandler>()
+  readonly #upListeners = new Set<() => void>()
+  readonly #downListeners = new Set<(err: Error) => void>()
+  #healthTimer: NodeJS.Timeout | undefined
+
+  constructor (opts: ConnectionOptions) {
+    if (opts.servers.length === 0) throw new Error('the gRPC transport needs at least one Nacos server address')
+    this.#opts = opts
+    // Like the Java client's shuffled server list: several clients spread over the servers.
+    this.#next = Math.floor(Math.random() * opts.servers.length)
+    this.handle('ClientDetectionRequest', () => ({ type: 'ClientDetectionResponse' }))
+    this.handle('ConnectResetRequest', (body) => {
+      // Answer first (the server waits for it), then move to the server it names, if known.
+      const ip = typeof body.serverIp === 'string' ? body.serverIp : ''
+      const known = ip ? this.#opts.servers.find((s) => s.host === ip) : undefined
+      const link = this.#link
+      setImmediate(() => { if (link) this.#reconnect(link, new Error(`the server ${link.address} asked this client to reconnect${known ? ` to ${grpcAddress(known, this.#opts.grpcPortOffset)}` : ''}`), known) })
+      return { type: 'ConnectResetResponse' }
+    })
+  }
+
+  get ready (): boolean {
+    return this.#state === 'ready'
+  }
+
+  get closed (): boolean {
+    return this.#state === 'closed'
+  }
+
+  /** host:grpcPort of the server connected to now, if any. */
+  get server (): string | undefined {
+    return this.#link?.address
+  }
+
+  get connectionId (): string | undefined {
+    return this.#link?.connectionId
+  }
+
+  /** The servers as configured (HTTP ports). */
+  get servers (): readonly ServerAddress[] {
+    return this.#opts.servers
+  }
+
+  /** Every gRPC address this connection may use, for messages. */
+  get addresses (): string[] {
+    return this.#opts.servers.map((s) => grpcAddress(s, this.#opts.grpcPortOffset))
+  }
+
+  /** Starts connecting (idempotent); requests wait for the connection. */
+  start (): void {
+    if (this.#state !== 'idle') return
+    this.#state = 'connecting'
+    this.#healthTimer = setInterval(() => { this.#healthTick() }, Math.min(1000, this.#opts.healthCheckIdleMs))
+    this.#healthTimer.unref()
+    void this.#connectLoop()
+  }
+
+  /** Registers the answer to one type of server request (a push). */
+  handle (type: string, handler: ServerRequestHandler): void {
+    this.#handlers.set(type, handler)
+  }
+
+  /** Called each time a connection is (re)established and registered with the server. */
+  onUp (fn: () => void): () => void {
+    this.#upListeners.add(fn)
+    return () => { this.#upListeners.delete(fn) }
+  }
+
+  /** Called when the connection is lost, and after each full round of servers that failed. */
+  onDown (fn: (err: Error) => void): () => void {
+    this.#downListeners.add(fn)
+    return () => { this.#downListeners.delete(fn) }
+  }
+
+  /**
+   * Sends one request and resolves with the response body when the server answers with success.
+   * Waits for a connection, and retries on a new one while the timeout allows when the server is
+   * unreachable or has forgotten the connection. A Nacos error answer rejects with its code.
+   */
+  async request (type: string, body: Json, opts: RequestOptions = {}): Promise<Json> {
+    const timeoutMs = opts.timeoutMs ?? this.#opts.requestTimeoutMs
+    const deadline = Date.now() + timeoutMs
+    let lastProblem = ''
+    for (;;) {
+      const link = await this.#waitReady(deadline, type, timeoutMs, lastProblem)
+      const headers = opts.headers ? await opts.headers() : {}
+      let res: Payload
+      try {
+        res = await unary(link.client, jsonPayload(type, body, headers, this.#opts.clientIp), deadline, this.#calls)
+      } catch (err) {
+        if (this.closed) throw this.#closedError(type)
+        const code = (err as grpc.ServiceError).code
+        if (code === grpc.status.DEADLINE_EXCEEDED || Date.now() >= deadline) {
+          throw new GrpcTransportError('timeout', `Nacos did not answer ${type} within ${timeoutMs} ms (server ${link.address})`, { requestType: type, cause: err })
+        }
+        lastProblem = `${link.address}: ${describeGrpcError(err)}`
+        this.#suspect(link, new Error(`${type} failed on ${lastProblem}`))
+        await this.#sleep(Math.min(100, Math.max(0, deadline - Date.now())))
+        continue
+      }
+      this.#lastActive = Date.now()
+      const json = parseBody(res)
+      if (res.type === 'ErrorResponse') {
+        const errorCode = Number(json.errorCode)
+        const message = typeof json.message === 'string' ? json.message : ''
+        if (errorCode === NACOS_UN_REGISTER || errorCode === NACOS_INVALID_SERVER_STATUS) {
+          // The server does not know this connection (restarted, expired it) or is starting.
+          lastProblem = `${link.address}: ${message || `error ${errorCode}`}`
+          this.#reconnect(link, new Error(`the server ${link.address} answered ${type}: ${message}`))
+          if (Date.now() >= deadline) throw new GrpcTransportError('unavailable', `Nacos could not serve ${type}: ${lastProblem}`, { errorCode, requestType: type })
+          continue
+        }
+        throw this.#answerError(type, errorCode, message)
+      }
+      if (json.resultCode !== undefined && Number(json.resultCode) !== 200) {
+        throw this.#answerError(type, Number(json.errorCode), typeof json.message === 'string' ? json.message : '')
+      }
+      return json
+    }
+  }
+
+  #answerError (type: string, errorCode: number, message: string): GrpcTransportError {
+    const kind = errorCode === 403 ? 'auth' : 'server'
+    return new GrpcTransportError(kind, `Nacos refused ${type} (error ${errorCode}${message ? `: ${message}` : ''})`, { errorCode, requestType: type })
+  }
+
+  #closedError (type?: string): GrpcTransportError {
+    return new GrpcTransportError('closed', `the Nacos gRPC transport is closed${type ? ` (${type} not sent)` : ''}`, type ? { requestType: type } : {})
+  }
+
+  /** Resolves when `server` answers a ServerCheckRequest on its gRPC port (a throwaway channel). */
+  async checkServer (server: ServerAddress, timeoutMs: number): Promise<void> {
+    const address = grpcAddress(server, this.#opts.grpcPortOffset)
+    const client = new grpc.Client(address, this.#opts.credentials, channelOptions(this.#opts.channelOptions))
+    try {
+      const res = await unary(client, jsonPayload('ServerCheckRequest', {}, {}, this.#opts.clientIp), Date.now() + timeoutMs, this.#calls)
+      if (res.type !== 'ServerCheckResponse') {
+        const body = parseBody(res)
+        throw new Error(typeof body.message === 'string' && body.message ? body.message : `unexpected answer ${res.type}`)
+      }
+    } catch (err) {
+      throw new Error(`${address}: ${describeGrpcError(err)}`)
+    } finally {
+      client.close()
+    }
+  }
+
+  async close (): Promise<void> {
+    if (this.#state === 'closed') return
+    this.#state = 'closed'
+    if (this.#healthTimer) clearInterval(this.#healthTimer)
+    for (const timer of this.#timers) clearTimeout(timer)
+    this.#timers.clear()
+    for (const wake of this.#sleepers) wake()
+    this.#sleepers.clear()
+    for (const waiter of this.#waiters) {
+      clearTimeout(waiter.timer)
+      waiter.reject(this.#closedError())
+    }
+    this.#waiters.clear()
+    for (const call of this.#calls) call.cancel()
+    this.#calls.clear()
+    const link = this.#link
+    this.#link = undefined
+    if (link) this.#abandon(link)
+    this.#upListeners.clear()
+    this.#downListeners.clear()
+  }
+
+  // ---- connecting ----
+
+  async #connectLoop (): Promise<void> {
+    const servers = this.#opts.servers
+    let attempt = 0
+    while (this.#state === 'connecting') {
+      const server = this.#recommended ?? servers[this.#next++ % servers.length] as ServerAddress
+      this.#recommended = undefined
+      let link: Link
+      try {
+        link = await this.#open(server)
+      } catch (err) {
+        if (this.closed) return
+        this.#lastError = err instanceof Error ? err : new Error(String(err))
+        attempt++
+        const roundDone = attempt % servers.length === 0
+        this.#opts.log.debug?.({ server: grpcAddress(server, this.#opts.grpcPortOffset), attempt, err: this.#lastError.message }, 'nacos grpc connect attempt failed')
+        if (roundDone) {
+          const round = attempt / servers.length
+          if (round === 1 || round % 10 === 0) {
+            this.#opts.log.warn({ servers: this.addresses, attempts: attempt, err: this.#lastError.message }, 'nacos grpc: no server reachable, retrying')
+          }
+          this.#emitDown(new GrpcTransportError('unavailable', `no Nacos server answered on its gRPC port (${this.addresses.join(', ')}); last error: ${this.#lastError.message}`, { cause: this.#lastError }))
+        }
+        const ceiling = roundDone
+          ? Math.min(this.#opts.reconnectMaxMs, this.#opts.reconnectBaseMs * 2 ** Math.min(20, attempt / servers.length - 1))
+          : Math.min(this.#opts.reconnectBaseMs, 100)
+        await this.#sleep(Math.round(ceiling / 2 + Math.random() * ceiling / 2))
+        continue
+      }
+      if (this.#state !== 'connecting') {
+        this.#abandon(link)
+        return
+      }
+      this.#link = link
+      this.#state = 'ready'
+      this.#lastActive = Date.now()
+      this.#lastError = undefined
+      this.#opts.log.info({ server: link.address, connectionId: link.connectionId }, 'nacos grpc connected')
+      for (const waiter of this.#waiters) {
+        clearTimeout(waiter.timer)
+        waiter.resolve(link)
+      }
+      this.#waiters.clear()
+      for (const fn of this.#upListeners) {
+        try { fn() } catch (err) { this.#opts.log.error({ err }, 'nacos grpc: a connection listener threw') }
+      }
+      return
+    }
+  }
+
+  async #open (server: ServerAddress): Promise<Link> {
+    const address = grpcAddress(server, this.#opts.grpcPortOffset)
+    const client = new grpc.Client(address, this.#opts.credentials, channelOptions(this.#opts.channelOptions))
+    let stream: grpc.ClientDuplexStream<Payload, Payload> | undefined
+    let link: Link | undefined
+    try {
+      const checkTimeout = Math.min(SERVER_CHECK_TIMEOUT_MS, this.#opts.requestTimeoutMs)
+      let check: Payload
+      try {
+        check = await unary(client, jsonPayload('ServerCheckRequest', {}, {}, this.#opts.clientIp), Date.now() + checkTimeout, this.#calls)
+      } catch (err) {
+        throw new Error(`${address}: ${describeGrpcError(err)}`)
+      }
+      const checkBody = parseBody(check)
+      if (check.type !== 'ServerCheckResponse' || typeof checkBody.connectionId !== 'string') {
+        throw new Error(`${address}: ${typeof checkBody.message === 'string' && checkBody.message ? checkBody.message : `answered ${check.type}`}`)
+      }
+      const negotiates = checkBody.supportAbilityNegotiation === true
+      stream = client.makeBidiStreamRequest(STREAM_METHOD, serialize, deserialize, new grpc.Metadata())
+      const current: Link = { client, stream, server, address, connectionId: checkBody.connectionId, abandoned: false, setupAck: undefined }
+      link = current
+      const acked = new Promise<void>((resolve) => { current.setupAck = resolve })
+      stream.on('data', (p: Payload) => { this.#onServerPayload(current, p) })
+      stream.on('error', (err: Error) => { this.#linkDown(current, new Error(`the stream to ${address} failed: ${describeGrpcError(err)}`)) })
+      stream.on('end', () => { this.#linkDown(current, new Error(`the server ${address} ended the stream`)) })
+      stream.write(jsonPayload('ConnectionSetupRequest', {
+        clientVersion: this.#opts.clientVersion,
+        tenant: this.#opts.tenant,
+        labels: this.#opts.labels,
+        // An (empty) ability table asks a negotiating server to confirm the setup.
+        ...(negotiates ? { abilityTable: {} } : {}),
+        headers: {}
+      }, {}, this.#opts.clientIp))
+      // A negotiating server acknowledges once the connection is registered; an older one is
+      // given 100 ms (as the Java client does). The health check below confirms either way.
+      await Promise.race([acked, this.#sleep(negotiates ? SETUP_ACK_TIMEOUT_MS : 100)])
+      if (this.closed) throw this.#closedError()
+      const health = await unary(client, jsonPayload('HealthCheckRequest', {}, {}, this.#opts.clientIp), Date.now() + this.#opts.healthCheckTimeoutMs, this.#calls)
+        .catch((err: unknown) => { throw new Error(`${address}: health check after setup failed: ${describeGrpcError(err)}`) })
+      const healthBody = parseBody(health)
+      if (health.type === 'ErrorResponse' || Number(healthBody.resultCode) !== 200) {
+        throw new Error(`${address}: the connection was not registered (${typeof healthBody.message === 'string' ? healthBody.message : health.type})`)
+      }
+      return current
+    } catch (err) {
+      if (link) this.#abandon(link)
+      else client.close()
+      throw err
+    }
+  }
+
+  #abandon (link: Link): void {
+    link.abandoned = true
+    try { link.stream.end() } catch {}
+    try { link.stream.cancel() } catch {}
+    try { link.client.close() } catch {}
+  }
+
+  /** Drops `link` (if it is still the current one) and starts connecting again. */
+  #reconnect (link: Link, reason: Error, recommended?: ServerAddress): void {
+    if (this.#state !== 'ready' || this.#link !== link) return
+    this.#opts.log.warn({ server: link.address, connectionId: link.connectionId, reason: reason.message }, 'nacos grpc connection lost, reconnecting')
+    this.#link = undefined
+    this.#state = 'connecting'
+    this.#recommended = recommended
+    this.#abandon(link)
+    this.#emitDown(new GrpcTransportError('unavailable', `the gRPC connection to Nacos was lost: ${reason.message}`, { cause: reason }))
+    void this.#connectLoop()
+  }
+
+  #linkDown (link: Link, reason: Error): void {
+    if (link.abandoned) return
+    if (this.#link === link) this.#reconnect(link, reason)
+    else link.abandoned = true
+  }
+
+  #emitDown (err: Error): void {
+    for (const fn of this.#downListeners) {
+      try { fn(err) } catch (e) { this.#opts.log.error({ err: e }, 'nacos grpc: a connection listener threw') }
+    }
+  }
+
+  // ---- health ----
+
+  #healthTick (): void {
+    if (this.#state !== 'ready' || this.#checking) return
+    if (Date.now() - this.#lastActive < this.#opts.healthCheckIdleMs) return
+    const link = this.#link as Link
+    void this.#healthCheck(link)
+  }
+
+  /** A request failed on `link`: keep it if it still passes a health check, else reconnect. */
+  #suspect (link: Link, reason: Error): void {
+    if (this.#link !== link || this.#checking) return
+    void this.#healthCheck(link, reason)
+  }
+
+  async #healthCheck (link: Link, reason?: Error): Promise<void> {
+    this.#checking = true
+    let problem = ''
+    try {
+      // Two tries for a timeout (a busy server), one for an answer: an answer is the verdict.
+      for (let attempt = 0; attempt < 2; attempt++) {
+        try {
+          const res = await unary(link.client, jsonPayload('HealthCheckRequest', {}, {}, this.#opts.clientIp), Date.now() + this.#opts.healthCheckTimeoutMs, this.#calls)
+          const body = parseBody(res)
+          if (res.type !== 'ErrorResponse' && Number(body.resultCode) === 200) {
+            this.#lastActive = Date.now()
+            return
+          }
+          problem = `health check answered: ${typeof body.message === 'string' ? body.message : res.type}`
+          break
+        } catch (err) {
+          problem = `health check failed: ${describeGrpcError(err)}`
+          if (this.closed || link.abandoned) return
+        }
+      }
+    } finally {
+      this.#checking = false
+    }
+    this.#reconnect(link, new Error(`${link.address}: ${problem}${reason ? ` (after: ${reason.message})` : ''}`))
+  }
+
+  // ---- server requests ----
+
+  #onServerPayload (link: Link, payload: Payload): void {
+    if (link.abandoned) return
+    this.#lastActive = Date.now()
+    if (payload.type === 'SetupAckRequest') {
+      link.setupAck?.()
+      return
+    }
+    let body: Json
+    try {
+      body = parseBody(payload)
+    } catch (err) {
+      this.#opts.log.warn({ type: payload.type, err: (err as Error).message }, 'nacos grpc: unreadable server request')
+      return
+    }
+    const handler = this.#handlers.get(payload.type)
+    if (!handler) {
+      if (!payload.type.endsWith('Response')) this.#opts.log.warn({ type: payload.type }, 'nacos grpc: server request without handler, not answered')
+      return
+    }
+    let answer: { type: string, body?: Json }
+    try {
+      answer = handler(body)
+    } catch (err) {
+      this.#opts.log.error({ type: payload.type, err }, 'nacos grpc: handling a server request failed')
+      answer = { type: 'ErrorResponse', body: { resultCode: 500, errorCode: -500, message: 'Handle server request error' } }
+    }
+    const response = { resultCode: 200, errorCode: 0, ...answer.body, requestId: body.requestId }
+    try {
+      link.stream.write(jsonPayload(answer.type, response, undefined, undefined))
+    } catch (err) {
+      this.#opts.log.warn({ type: answer.type, err: (err as Error).message }, 'nacos grpc: could not answer a server request')
+    }
+  }
+
+  // ---- helpers ----
+
+  #waitReady (deadline: number, type: string, timeoutMs: number, lastProblem: string): Promise<Link> {
+    if (this.#state === 'closed') return Promise.reject(this.#closedError(type))
+    if (this.#state === 'ready' && this.#link) return Promise.resolve(this.#link)
+    this.start()
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.#waiters.delete(waiter)
+          const why = lastProblem || this.#lastError?.message || 'still connecting'
+          reject(new GrpcTransportError('unavailable', `no gRPC connection to Nacos within ${timeoutMs} ms for ${type} (servers ${this.addresses.join(', ')}): ${why}`, { requestType: type }))
+        }, Math.max(0, deadline - Date.now()))
+      }
+      this.#waiters.add(waiter)
+    })
+  }
+
+  /** A sleep that close() cuts short. */
+  #sleep (ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer)
+        this.#timers.delete(timer)
+        this.#sleepers.delete(wake)
+        resolve()
+      }
+      const timer = setTimeout(wake, ms)
+      timer.unref()
+      this.#timers.add(timer)
+      this.#sleepers.add(wake)
+    })
+  }
+}

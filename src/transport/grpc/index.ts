@@ -1,0 +1,195 @@
+// The native gRPC transport: what the Java/Go/Python Nacos 2.x/3.x clients speak. One gRPC
+// connection (to one of the servers, failing over to the others) carries naming and config;
+// see connection.ts for the protocol, naming.ts for the keep-alive/redo choice, config.ts for
+// listening. Nothing connects until the first request (or watch); close() leaves nothing running.
+import { networkInterfaces } from 'node:os'
+import * as grpc from '@grpc/grpc-js'
+import type { Transport } from '../types.js'
+import { Auth, type Resource } from './auth.js'
+import { GrpcConfig } from './config.js'
+import { Connection, type GrpcLog, type ServerAddress } from './connection.js'
+import { GrpcTransportError } from './errors.js'
+import { GrpcNaming, type Caller } from './naming.js'
+import type { Json } from './proto.js'
+
+export { GrpcTransportError, type GrpcErrorKind } from './errors.js'
+export type { GrpcLog, ServerAddress } from './connection.js'
+
+export interface GrpcTlsOptions {
+  /** PEM of the CA(s) to trust; the system's roots when absent. */
+  rootCerts?: Buffer
+  /** Client certificate and key (PEM) for mutual TLS. */
+  certChain?: Buffer
+  privateKey?: Buffer
+  /** Check the server certificate against this name instead of the host (grpc.ssl_target_name_override). */
+  serverName?: string
+  /** Log in (username/password) over https rather than http. */
+  loginHttps?: boolean
+}
+
+export interface GrpcTransportOptions {
+  /** Nacos servers as `host:port` of their HTTP port (http:// prefixes and IPv6 [::1]:8848 accepted). */
+  serverAddr: string[]
+  /** gRPC port = HTTP port + this (default 1000, Nacos's own default). */
+  grpcPortOffset?: number
+  /** Namespace id (default 'public'; config requests send Nacos's empty tenant for it). */
+  namespace?: string
+  /** Log in with these (POST /nacos/v1/auth/login); the token goes in every request's headers. */
+  username?: string
+  password?: string
+  /** Sign requests as the Java client's RAM (AK/SK) plugin does. */
+  accessKey?: string
+  secretKey?: string
+  /** Per request, connection wait included (default 5000). */
+  requestTimeoutMs?: number
+  log?: GrpcLog
+  /** true: TLS with the system's roots; an object: CA, client certificate, name override. */
+  tls?: boolean | GrpcTlsOptions
+  /** Sent as the connection label AppName and the request header `app` (default 'unknown', as Java). */
+  appName?: string
+  /** Extra connection labels (the Java client sends source=sdk, module=naming, AppName). */
+  labels?: Record<string, string>
+  /** The client IP sent in each request's metadata (default: the first non-internal IPv4). */
+  clientIp?: string
+  /** Path of Nacos's HTTP API, for the login (default '/nacos'). */
+  contextPath?: string
+  /** A health check runs after this long without traffic (default 5000, as Java). */
+  healthCheckIdleMs?: number
+  /** Health check timeout (default 3000, as Java). */
+  healthCheckTimeoutMs?: number
+  /** Reconnect backoff: first delay after a failed round of servers, and the cap (defaults 200, 5000). */
+  reconnectBaseMs?: number
+  reconnectMaxMs?: number
+  /** Naming redo retry interval (default 3000, as Java's redo task). */
+  redoIntervalMs?: number
+  /** Config: listens to redo are looked for this often (default 5000), all listens renewed every resyncMs (default 180000). */
+  configCheckIntervalMs?: number
+  configResyncMs?: number
+  /** Client version string sent in the connection setup. */
+  clientVersion?: string
+}
+
+const noop = (): void => {}
+const silentLog: GrpcLog = { debug: noop, info: noop, warn: noop, error: noop }
+
+/** Parses `host:port`, `http://host:port`, `[v6]:port` or `host` (port 8848). */
+export function parseServerAddr (addr: string): ServerAddress {
+  const bare = addr.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '')
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(bare)
+  if (v6) return { host: v6[1] as string, port: v6[2] ? Number(v6[2]) : 8848 }
+  const i = bare.lastIndexOf(':')
+  if (i > 0 && bare.indexOf(':') === i) {
+    const port = Number(bare.slice(i + 1))
+    if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`invalid Nacos server address "${addr}": bad port`)
+    return { host: bare.slice(0, i), port }
+  }
+  if (!bare) throw new Error(`invalid Nacos server address "${addr}"`)
+  return { host: bare, port: 8848 }
+}
+
+function localIp (): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const nic of list ?? []) {
+      if (nic.family === 'IPv4' && !nic.internal) return nic.address
+    }
+  }
+  return '127.0.0.1'
+}
+
+function credentialsFor (tls: GrpcTransportOptions['tls']): { credentials: grpc.ChannelCredentials, channelOptions: grpc.ChannelOptions } {
+  if (tls === undefined || tls === false) return { credentials: grpc.credentials.createInsecure(), channelOptions: {} }
+  const o: GrpcTlsOptions = tls === true ? {} : tls
+  return {
+    credentials: grpc.credentials.createSsl(o.rootCerts ?? null, o.privateKey ?? null, o.certChain ?? null),
+    channelOptions: o.serverName ? { 'grpc.ssl_target_name_override': o.serverName, 'grpc.default_authority': o.serverName } : {}
+  }
+}
+
+export function createGrpcTransport (options: GrpcTransportOptions): Transport {
+  const servers = options.serverAddr.map(parseServerAddr)
+  if (servers.length === 0) throw new Error('the gRPC transport needs at least one Nacos server address (serverAddr)')
+  const log = options.log ?? silentLog
+  const namespace = options.namespace && options.namespace !== '' ? options.namespace : 'public'
+  const tenant = namespace === 'public' ? '' : namespace
+  const requestTimeoutMs = options.requestTimeoutMs ?? 5000
+  const grpcPortOffset = options.grpcPortOffset ?? 1000
+  const appName = options.appName ?? 'unknown'
+  const { credentials, channelOptions } = credentialsFor(options.tls)
+
+  const conn = new Connection({
+    servers,
+    grpcPortOffset,
+    credentials,
+    channelOptions,
+    labels: { source: 'sdk', module: 'naming', AppName: appName, ...options.labels },
+    tenant,
+    clientVersion: options.clientVersion ?? 'Nacos-Node-Client:fastify-nacos',
+    clientIp: options.clientIp ?? localIp(),
+    requestTimeoutMs,
+    healthCheckIdleMs: options.healthCheckIdleMs ?? 5000,
+    healthCheckTimeoutMs: options.healthCheckTimeoutMs ?? 3000,
+    reconnectBaseMs: options.reconnectBaseMs ?? 200,
+    reconnectMaxMs: options.reconnectMaxMs ?? 5000,
+    log
+  })
+  const auth = new Auth({
+    servers,
+    username: options.username,
+    password: options.password,
+    accessKey: options.accessKey,
+    secretKey: options.secretKey,
+    loginHttps: typeof options.tls === 'object' && options.tls.loginHttps === true,
+    contextPath: options.contextPath ?? '/nacos',
+    timeoutMs: requestTimeoutMs,
+    log
+  })
+  const hasCredentials = Boolean(options.username) || Boolean(options.accessKey && options.secretKey)
+
+  const call: Caller = async (type: string, body: Json, resource: Resource, extraHeaders?: Record<string, string>): Promise<Json> => {
+    const send = async (): Promise<Json> => await conn.request(type, body, {
+      headers: async () => ({ app: appName, ...(resource.module === 'config' ? { 'Client-AppName': appName, charset: 'UTF-8' } : {}), ...extraHeaders, ...(await auth.headers(resource)) })
+    })
+    try {
+      return await send()
+    } catch (err) {
+      if (!(err instanceof GrpcTransportError) || err.kind !== 'auth' || err.errorCode !== 403) throw err
+      // The token may have expired or been revoked: log in again once and retry.
+      if (await auth.refresh()) return await send()
+      if (!hasCredentials) {
+        throw new GrpcTransportError('auth', `${err.message}; the server requires authentication: set username/password (or accessKey/secretKey)`, { errorCode: 403, requestType: type, cause: err })
+      }
+      throw err
+    }
+  }
+
+  const naming = new GrpcNaming(conn, call, {
+    namespace,
+    grpcPortOffset,
+    probeTimeoutMs: Math.min(requestTimeoutMs, 3000),
+    redoIntervalMs: options.redoIntervalMs ?? 3000,
+    log
+  })
+  const config = new GrpcConfig(conn, call, {
+    tenant,
+    appName: options.appName,
+    checkIntervalMs: options.configCheckIntervalMs ?? 5000,
+    resyncMs: options.configResyncMs ?? 180_000,
+    log
+  })
+
+  let closing: Promise<void> | undefined
+  return {
+    name: 'grpc',
+    naming,
+    config,
+    close: async () => {
+      closing ??= (async () => {
+        naming.close()
+        config.close()
+        auth.close()
+        await conn.close()
+      })()
+      await closing
+    }
+  }
+}
