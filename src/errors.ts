@@ -19,8 +19,9 @@ export class ConfigError extends BadConfigError {
   }
 }
 
-export const TransportUnavailableError = createError<[name: string]>(
-  'FST_NACOS_TRANSPORT_UNAVAILABLE', 'fastify-nacos: the %s transport is not available yet (NACOS_TRANSPORT); use "http"', 500)
+/** `app.nacos.client` read in an app whose transport has no SDK client. */
+export const NoSdkClientError = createError<[transport: string]>(
+  'FST_NACOS_NO_SDK_CLIENT', 'fastify-nacos: app.nacos.client is the nacos SDK naming client, which only the http transport has (this app uses NACOS_TRANSPORT=%s); use app.nacos.instances/pick/subscribe/config instead', 500)
 
 /** An SDK field or method this plugin relies on is missing: the installed `nacos` is not the one it was written for. */
 export const SdkMismatchError = createError<[version: string, missing: string]>(

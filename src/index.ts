@@ -118,7 +118,7 @@ export { resolveConfig } from './resolve.js'
 export { detectIp, inNetwork, isIPv4, type InterfaceTable, type IpPreferences } from './ip.js'
 export {
   ConfigError, RegistrationFailedError, NotListeningError, RegistrationDisabledError, NoInstanceError, ConfigInvalidError,
-  NacosUnavailableError, TooManyLookupsError, TransportUnavailableError, SdkMismatchError, NacosUnusableError, NacosAuthError, ClosedError
+  NacosUnavailableError, TooManyLookupsError, NoSdkClientError, SdkMismatchError, NacosUnusableError, NacosAuthError, ClosedError
 } from './errors.js'
 export type { RegistryStatus, RegistrationState } from './naming/registry.js'
 export type { InstanceSpec } from './transport/types.js'

@@ -63,7 +63,7 @@ const SETTINGS = {
   }),
   transport: setting({
     env: 'NACOS_TRANSPORT',
-    schema: Type.Union(TRANSPORTS.map((t) => Type.Literal(t)), { default: 'http', description: 'how the plugin talks to Nacos: `http` (the `nacos` SDK: HTTP calls, UDP pushes, heartbeats); `grpc` is not available yet' })
+    schema: Type.Union(TRANSPORTS.map((t) => Type.Literal(t)), { default: 'grpc', description: 'how the plugin talks to Nacos: `grpc` (Nacos 2.x/3.x native protocol on the HTTP port + 1000, as the Java client; the instance is bound to the connection) or `http` (the `nacos` SDK: HTTP v1 calls, UDP pushes, heartbeats; servers that expose only the HTTP port)' })
   }),
   namespace: setting({ env: 'NACOS_NAMESPACE', schema: Type.String({ default: 'public', minLength: 1, maxLength: 128, description: 'namespace id' }) }),
   group: setting({ env: 'NACOS_GROUP', schema: Type.String({ default: DEFAULT_GROUP, pattern: SERVICE_NAME, description: 'service group' }) }),

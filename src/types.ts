@@ -18,7 +18,7 @@ export interface NacosRegistry {
   readonly settings: RedactedConfig
   /**
    * HTTP transport only: the `nacos` SDK naming client (created on first use), for what this plugin
-   * does not cover. With another transport, reading it throws FST_NACOS_TRANSPORT_UNAVAILABLE.
+   * does not cover. With the gRPC transport, reading it throws FST_NACOS_NO_SDK_CLIENT.
    */
   readonly client: NamingClient
   /** Instances of a service from the local cache; the first call reads Nacos and subscribes. */

@@ -1,8 +1,9 @@
 // Chooses the transport named by the settings and loads only its code (`await import`), so an app
-// on one transport never loads the other's dependencies (the `nacos` SDK for HTTP).
+// on one transport never loads the other's dependencies (@grpc/grpc-js for gRPC, the `nacos` SDK
+// for HTTP).
 import type { FastifyBaseLogger } from 'fastify'
 import type { NacosConfig } from '../settings.js'
-import { TransportUnavailableError } from '../errors.js'
+import { NoSdkClientError } from '../errors.js'
 import type { Transport } from './types.js'
 import type { NamingClient } from './http/sdk-repairs.js'
 
@@ -13,7 +14,22 @@ export interface LoadedTransport {
 }
 
 export async function loadTransport (config: NacosConfig, log: FastifyBaseLogger): Promise<LoadedTransport> {
-  if (config.transport !== 'http') throw new TransportUnavailableError(config.transport)
+  if (config.transport === 'grpc') {
+    const { createGrpcTransport } = await import('./grpc/index.js')
+    const transport = createGrpcTransport({
+      serverAddr: config.serverAddr,
+      namespace: config.namespace,
+      username: config.username,
+      password: config.password,
+      accessKey: config.accessKey,
+      secretKey: config.secretKey,
+      requestTimeoutMs: config.requestTimeoutMs,
+      appName: config.serviceName,
+      ...(config.ip !== undefined ? { clientIp: config.ip } : {}),
+      log
+    })
+    return { transport, sdkClient: () => { throw new NoSdkClientError(config.transport) } }
+  }
   const { createHttpTransport } = await import('./http/index.js')
   const transport = createHttpTransport(config, log)
   return { transport, sdkClient: () => transport.sdkClient }

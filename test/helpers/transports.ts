@@ -6,7 +6,7 @@ import { loadTransport } from '../../src/transport/load.ts'
 import type { Transport } from '../../src/transport/types.ts'
 import { NACOS_ADDR } from './nacos-api.ts'
 
-export const TRANSPORTS = ['http'] as const
+export const TRANSPORTS = ['http', 'grpc'] as const
 export type TransportName = (typeof TRANSPORTS)[number]
 
 type Fn = (obj: object, msg: string) => void
