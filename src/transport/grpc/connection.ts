@@ -22,6 +22,7 @@ import { decodePayload, encodePayload, jsonPayload, parseBody, type Json, type P
 import {
   GrpcTransportError,
   NACOS_INVALID_SERVER_STATUS,
+  NACOS_NO_RIGHT,
   NACOS_UN_REGISTER
 } from './errors.js'
 
@@ -220,7 +221,8 @@ export class Connection {
    */
   async request (type: string, body: Json, opts: RequestOptions = {}): Promise<Json> {
     const timeoutMs = opts.timeoutMs ?? this.#opts.requestTimeoutMs
-    const deadline = Date.now() + timeoutMs
+    const started = Date.now()
+    const deadline = started + timeoutMs
     let lastProblem = ''
     for (;;) {
       const link = await this.#waitReady(deadline, type, timeoutMs, lastProblem)
@@ -241,6 +243,7 @@ export class Connection {
       }
       this.#lastActive = Date.now()
       const json = parseBody(res)
+      this.#opts.log.debug?.({ type, server: link.address, answer: res.type, ms: this.#lastActive - started }, 'nacos grpc request')
       if (res.type === 'ErrorResponse') {
         const errorCode = Number(json.errorCode)
         const message = typeof json.message === 'string' ? json.message : ''
@@ -261,7 +264,7 @@ export class Connection {
   }
 
   #answerError (type: string, errorCode: number, message: string): GrpcTransportError {
-    const kind = errorCode === 403 ? 'auth' : 'server'
+    const kind = errorCode === NACOS_NO_RIGHT ? 'auth' : 'server'
     return new GrpcTransportError(kind, `Nacos refused ${type} (error ${errorCode}${message ? `: ${message}` : ''})`, { errorCode, requestType: type })
   }
 

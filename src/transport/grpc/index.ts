@@ -8,11 +8,11 @@ import type { Transport } from '../types.js'
 import { Auth, type Resource } from './auth.js'
 import { GrpcConfig } from './config.js'
 import { Connection, type GrpcLog, type ServerAddress } from './connection.js'
-import { GrpcTransportError } from './errors.js'
+import { GrpcTransportError, NACOS_NO_RIGHT } from './errors.js'
 import { GrpcNaming, type Caller } from './naming.js'
 import type { Json } from './proto.js'
 
-export { GrpcTransportError, type GrpcErrorKind } from './errors.js'
+export { GrpcTransportError } from './errors.js'
 export type { GrpcLog, ServerAddress } from './connection.js'
 
 export interface GrpcTlsOptions {
@@ -152,11 +152,11 @@ export function createGrpcTransport (options: GrpcTransportOptions): Transport {
     try {
       return await send()
     } catch (err) {
-      if (!(err instanceof GrpcTransportError) || err.kind !== 'auth' || err.errorCode !== 403) throw err
+      if (!(err instanceof GrpcTransportError) || err.kind !== 'auth' || err.errorCode !== NACOS_NO_RIGHT) throw err
       // The token may have expired or been revoked: log in again once and retry.
       if (await auth.refresh()) return await send()
       if (!hasCredentials) {
-        throw new GrpcTransportError('auth', `${err.message}; the server requires authentication: set username/password (or accessKey/secretKey)`, { errorCode: 403, requestType: type, cause: err })
+        throw new GrpcTransportError('auth', `${err.message}; the server requires authentication: set username/password (or accessKey/secretKey)`, { errorCode: NACOS_NO_RIGHT, requestType: type, cause: err })
       }
       throw err
     }
@@ -167,6 +167,7 @@ export function createGrpcTransport (options: GrpcTransportOptions): Transport {
     grpcPortOffset,
     probeTimeoutMs: Math.min(requestTimeoutMs, 3000),
     redoIntervalMs: options.redoIntervalMs ?? 3000,
+    login: async () => { await auth.headers({ module: 'internal' }) },
     log
   })
   const config = new GrpcConfig(conn, call, {

@@ -22,7 +22,7 @@
 // equal to the last delivered is not delivered again.
 import type { InstanceSpec, KeepAliveEvents, NamingTransport, RawHost, ServiceRef, ServiceSnapshot } from '../types.js'
 import type { Connection, GrpcLog } from './connection.js'
-import { GrpcTransportError } from './errors.js'
+import { GrpcTransportError, NACOS_NO_HANDLER } from './errors.js'
 import type { Json } from './proto.js'
 import type { Resource } from './auth.js'
 
@@ -34,6 +34,8 @@ export interface NamingOptions {
   grpcPortOffset: number
   probeTimeoutMs: number
   redoIntervalMs: number
+  /** Logs in when credentials are set, so that a probe also proves they work. */
+  login: () => Promise<void>
   log: GrpcLog
 }
 
@@ -261,6 +263,7 @@ export class GrpcNaming implements NamingTransport {
     } catch {
       throw new GrpcTransportError('unavailable', `no Nacos server answered a ServerCheckRequest on its gRPC port (tried ${this.#conn.addresses.join(', ')}): ${reasons.join('; ')}; the gRPC port (HTTP port + ${this.#opts.grpcPortOffset}) must be reachable; or set NACOS_TRANSPORT=http`)
     }
+    await this.#opts.login()
   }
 
   close (): void {
@@ -289,8 +292,8 @@ export class GrpcNaming implements NamingTransport {
         headers: {}
       }, this.#resource(instance.groupName, instance.serviceName))
     } catch (err) {
-      if ((err as GrpcTransportError).errorCode === 302) {
-        throw new GrpcTransportError('server', 'this Nacos server cannot register persistent (ephemeral: false) instances over gRPC (it needs 2.3 or later); use NACOS_TRANSPORT=http', { errorCode: 302, requestType: 'PersistentInstanceRequest', cause: err })
+      if ((err as GrpcTransportError).errorCode === NACOS_NO_HANDLER) {
+        throw new GrpcTransportError('server', 'this Nacos server cannot register persistent (ephemeral: false) instances over gRPC (it needs 2.3 or later); use NACOS_TRANSPORT=http', { errorCode: NACOS_NO_HANDLER, requestType: 'PersistentInstanceRequest', cause: err })
       }
       throw err
     }
