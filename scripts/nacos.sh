@@ -184,9 +184,9 @@ start_node() {
     "-Dnacos.preferHostnameOverIp=false"
     "-Dnacos.core.auth.enabled=$auth"
     "-Dnacos.core.auth.system.type=nacos"
-    # Nacos gives its embedded Derby 3 s to open; creating a new database takes longer on a busy
+    # Nacos gives its embedded Derby 3 s to open; creating a new database takes far longer on a busy
     # 2-core machine ("load derby-schema.sql error ... Login timeout exceeded").
-    "-Ddb.pool.config.connectionTimeout=30000"
+    "-Ddb.pool.config.connectionTimeout=120000"
   )
   if [ -n "$members" ]; then
     # Every node reads the same member list from its own conf/cluster.conf; config data lives in
