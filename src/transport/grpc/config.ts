@@ -10,7 +10,8 @@
 // re-listens every 3 minutes), and on the next tick for a config whose query failed.
 import { createHash } from 'node:crypto'
 import type { ConfigKey, ConfigTransport } from '../types.js'
-import type { Connection, GrpcLog } from './connection.js'
+import type { Connection } from './connection.js'
+import type { GrpcLog } from './link.js'
 import type { GrpcTransportError } from './errors.js'
 import { NACOS_CONFIG_NOT_FOUND } from './errors.js'
 import type { Json } from './proto.js'

@@ -7,13 +7,14 @@ import * as grpc from '@grpc/grpc-js'
 import type { Transport } from '../types.js'
 import { Auth, type Resource } from './auth.js'
 import { GrpcConfig } from './config.js'
-import { Connection, type GrpcLog, type ServerAddress } from './connection.js'
+import { Connection } from './connection.js'
+import type { GrpcLog, ServerAddress } from './link.js'
 import { GrpcTransportError, NACOS_NO_RIGHT } from './errors.js'
 import { GrpcNaming, type Caller } from './naming.js'
 import type { Json } from './proto.js'
 
 export { GrpcTransportError } from './errors.js'
-export type { GrpcLog, ServerAddress } from './connection.js'
+export type { GrpcLog, ServerAddress } from './link.js'
 
 export interface GrpcTlsOptions {
   /** PEM of the CA(s) to trust; the system's roots when absent. */
