@@ -7,7 +7,7 @@
 // Its snapshots go to `cacheDir`, never to the SDK's default ~/.node-diamond-client-cache, and
 // answer get() while Nacos is unreachable.
 import type { ConfigKey, ConfigTransport } from '../types.js'
-import { ClosedError, RequestFailedError } from '../../errors.js'
+import { ClosedError, WrongTransportError, RequestFailedError } from '../../errors.js'
 import type { NacosHttpClient, SdkRequestOptions } from './http-client.js'
 import { createDataClient, type SdkDataClient } from './sdk-repairs.js'
 
@@ -119,7 +119,7 @@ export class HttpConfig implements ConfigTransport {
         failure = new Error(`Nacos config ${options.method ?? 'GET'} ${path} on ${server}: HTTP ${res.status} ${res.data.slice(0, 200)}`)
         if (res.status < 500) throw failure
       } catch (err) {
-        if (err === failure || err instanceof ClosedError) throw err
+        if (err === failure || err instanceof ClosedError || err instanceof WrongTransportError) throw err
         const reason = err instanceof RequestFailedError ? err.reason : (err as Error).message
         failure = new Error(`Nacos config ${options.method ?? 'GET'} ${path} on ${server}: ${reason}`, { cause: err })
       }
