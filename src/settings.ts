@@ -8,10 +8,12 @@ import { tmpdir } from 'node:os'
 import { Type, type NumberOptions, type Static, type TObject, type TOptional, type TSchema } from '@sinclair/typebox'
 import { ConfigError } from './errors.js'
 import { DEFAULT_CLUSTER, DEFAULT_GROUP, SERVICE_NAME } from './naming/names.js'
+import { parseServerList, SERVER_FORMS, type NacosServer } from './server-addr.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export const TRANSPORTS = ['http', 'grpc'] as const
-export const SERVER_LIST = '^\\s*[A-Za-z0-9_.-]+(:\\d{1,5})?(\\s*,\\s*[A-Za-z0-9_.-]+(:\\d{1,5})?)*\\s*$'
+const SERVER = '(https?://)?(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9_.-]+)(:\\d{1,5})?(/[A-Za-z0-9_.~/-]*)?'
+export const SERVER_LIST = `^\\s*${SERVER}(\\s*,\\s*${SERVER})*\\s*$`
 export const IPV4 = '^((25[0-5]|2[0-4]\\d|1?\\d?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1?\\d?\\d)$'
 
 /** What a resolver may need besides the raw value. */
@@ -57,9 +59,19 @@ function seconds<E extends string, K extends string> (env: E, key: K, options: N
 const SETTINGS = {
   serverAddr: setting({
     env: 'NACOS_SERVER_ADDR',
-    schema: Type.String({ default: '127.0.0.1:8848', pattern: SERVER_LIST, description: 'Nacos server address(es), `host:port`, comma-separated' }),
+    schema: Type.String({
+      default: '127.0.0.1:8848',
+      pattern: SERVER_LIST,
+      description: 'Nacos server address(es), comma-separated: `host`, `host:port`, `[IPv6]:port`, each optionally with `http://` or `https://` (TLS to Nacos, HTTP API and gRPC) and a context path (default `/nacos`); the port defaults to 8848'
+    }),
     toEnv: joined,
-    resolve: (raw) => list(raw).map((a) => (a.includes(':') ? a : `${a}:8848`))
+    resolve: (raw, ctx): NacosServer[] => {
+      try {
+        return parseServerList(raw)
+      } catch (err) {
+        throw new ConfigError(ctx.origin('NACOS_SERVER_ADDR'), `NACOS_SERVER_ADDR=${JSON.stringify(raw)}`, `${SERVER_FORMS}; ${(err as Error).message}`)
+      }
+    }
   }),
   transport: setting({
     env: 'NACOS_TRANSPORT',

@@ -6,13 +6,14 @@ import { packageServiceName, redact, secretValues } from '../src/settings.ts'
 import { resolveConfig } from '../src/resolve.ts'
 import { backoffDelay } from '../src/backoff.ts'
 
+const server = (host: string, port: number) => ({ host, port, tls: false, contextPath: '/nacos' })
 const dir = (): string => mkdtempSync(join(tmpdir(), 'fastify-nacos-config-'))
 const resolve = (options = {}, env: NodeJS.ProcessEnv = {}, cwd = dir()) =>
   resolveConfig(options, { env: { NACOS_SERVICE_NAME: 'svc', ...env }, cwd })
 
 t.test('defaults follow the seed guide', async (t) => {
   const c = resolve()
-  t.same(c.serverAddr, ['127.0.0.1:8848'])
+  t.same(c.serverAddr, [server('127.0.0.1', 8848)])
   t.equal(c.namespace, 'public')
   t.equal(c.group, 'DEFAULT_GROUP')
   t.equal(c.heartbeatIntervalMs, 5000)
@@ -40,7 +41,7 @@ t.test('every variable is read from the environment', async (t) => {
     NACOS_MONITORING_TOKEN: 'token-0123456789abcdef', NACOS_MONITORING_PROTECT_READS: 'true', NACOS_TRANSPORT: 'grpc'
   })
   t.same(c, {
-    serverAddr: ['10.0.0.1:8848', 'nacos-2:8848'], transport: 'grpc', namespace: 'dev', group: 'G', serviceName: 'orders', ip: '10.1.2.3', port: 8080,
+    serverAddr: [server('10.0.0.1', 8848), server('nacos-2', 8848)], transport: 'grpc', namespace: 'dev', group: 'G', serviceName: 'orders', ip: '10.1.2.3', port: 8080,
     heartbeatIntervalMs: 2500, deregisterTimeMs: 30_000, logLevel: 'debug', username: 'u', password: 'p', accessKey: 'ak',
     secretKey: 'sk', clusterName: 'c1', weight: 0, metadata: { zone: 'a' }, ephemeral: false, registerEnabled: false,
     preferredInterfaces: ['eth0', 'en*'], preferredNetworks: ['10.0.0.0/8'], failFast: true, drainDelayMs: 1500,
@@ -60,7 +61,7 @@ t.test('plugin options win over the environment', async (t) => {
   t.equal(c.heartbeatIntervalMs, 1000)
   t.same(c.metadata, { a: 'b' })
   t.same(c.preferredNetworks, ['192.168.'])
-  t.same(c.serverAddr, ['h1:1', 'h2:2'])
+  t.same(c.serverAddr, [server('h1', 1), server('h2', 2)])
 })
 
 t.test('.env, then .env.<NODE_ENV> over it, then the real environment over both', async (t) => {
@@ -91,7 +92,9 @@ const bad: Array<[string, NodeJS.ProcessEnv | object, RegExp]> = [
   ['NACOS_WEIGHT range', { NACOS_WEIGHT: '-1' }, /invalid NACOS_WEIGHT="-1": expected must be >= 0/],
   ['NACOS_SERVICE_PORT', { NACOS_SERVICE_PORT: '70000' }, /invalid NACOS_SERVICE_PORT="70000": expected must be <= 65535/],
   ['NACOS_SERVICE_IP', { NACOS_SERVICE_IP: '10.0.0.300' }, /invalid NACOS_SERVICE_IP="10.0.0.300": expected an IPv4 address/],
-  ['NACOS_SERVER_ADDR', { NACOS_SERVER_ADDR: 'http://x:8848' }, /invalid NACOS_SERVER_ADDR="http:\/\/x:8848": expected host:port, comma-separated/],
+  ['NACOS_SERVER_ADDR form', { NACOS_SERVER_ADDR: 'ftp://x:8848' }, /invalid NACOS_SERVER_ADDR="ftp:\/\/x:8848": expected host\[:port\] or \[IPv6\]:port, optionally with http:\/\/ or https:\/\//],
+  ['NACOS_SERVER_ADDR port', { NACOS_SERVER_ADDR: 'x:8848,y:99999' }, /invalid NACOS_SERVER_ADDR="x:8848,y:99999": expected host\[:port\].*; "y:99999": port 99999 is not between 1 and 65535$/],
+  ['NACOS_SERVER_ADDR IPv6', { NACOS_SERVER_ADDR: '[::g]:8848' }, /invalid NACOS_SERVER_ADDR="\[::g\]:8848": expected host\[:port\]/],
   ['NACOS_SERVICE_NAME', { NACOS_SERVICE_NAME: 'bad name!' }, /invalid NACOS_SERVICE_NAME="bad name!": expected letters, digits/],
   ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, /invalid LOG_LEVEL="loud": expected one of fatal, error, warn, info, debug, trace, silent/],
   ['NACOS_TRANSPORT', { NACOS_TRANSPORT: 'udp' }, /invalid NACOS_TRANSPORT="udp": expected one of http, grpc/],
