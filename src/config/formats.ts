@@ -60,6 +60,7 @@ export function parseConfig (dataId: string, group: string, options: { type?: Co
   value = Value.Default(schema, value)
   if (Value.Check(schema, value)) return value
   const first = Value.Errors(schema, value).First()
-  const reason = first === undefined ? 'does not match the schema' : allowedValues(first.schema) ?? first.message
+  const allowed = first === undefined ? undefined : allowedValues(first.schema)
+  const reason = allowed !== undefined ? `expected ${allowed}` : first?.message ?? 'does not match the schema'
   throw new ConfigInvalidError(dataId, group, first?.path || '/', reason)
 }
