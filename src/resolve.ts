@@ -10,7 +10,7 @@ import { SERVICE_NAME, SERVICE_NAME_RULE } from './naming/names.js'
 import { allowedValues } from './expected.js'
 import { SERVER_FORMS } from './server-addr.js'
 import {
-  EnvSchema, IPV4, OPTION_LABEL, SERVER_LIST, configKey, entries, mask,
+  EnvSchema, OPTION_LABEL, SERVER_LIST, SERVICE_IP, SERVICE_IP_RULE, configKey, entries, mask,
   type AllSettings, type Env, type NacosConfig, type ResolveContext
 } from './settings.js'
 
@@ -22,7 +22,7 @@ interface AjvError {
 
 function describe (name: string, schema: Record<string, unknown> | undefined, error: AjvError): string {
   if (schema?.pattern === SERVICE_NAME) return SERVICE_NAME_RULE
-  if (schema?.pattern === IPV4) return 'an IPv4 address such as 10.0.0.12'
+  if (schema?.pattern === SERVICE_IP) return SERVICE_IP_RULE
   if (schema?.pattern === SERVER_LIST) return SERVER_FORMS
   const allowed = allowedValues(schema)
   if (allowed !== undefined) return allowed
