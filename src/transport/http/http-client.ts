@@ -60,10 +60,10 @@ function encode (data: SdkRequestOptions['data']): URLSearchParams {
   return params
 }
 
-/** `http://h:p/nacos/v1/ns/x` → `http://h:p/nacos` (the context path is the first segment). */
+/** `http://h:p/nacos/v1/ns/x` → `http://h:p/nacos`: the context path is what precedes the API version. */
 function contextRoot (url: URL): string {
-  const first = url.pathname.split('/')[1] ?? 'nacos'
-  return `${url.origin}/${first}`
+  const path = /^(.*?)\/v\d+\//.exec(url.pathname)?.[1] ?? '/nacos'
+  return `${url.origin}${path}`
 }
 
 export class NacosHttpClient implements SdkHttpClient {
