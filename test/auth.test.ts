@@ -6,8 +6,9 @@ import { Writable } from 'node:stream'
 import nacos from '../src/index.ts'
 import { uniqueService, waitFor } from './helpers/nacos-api.ts'
 import { startNacos, stopNacos } from './helpers/private-nacos.ts'
+import { freeNacosPort } from './helpers/ports.ts'
 
-const PORT = 18868
+const PORT = await freeNacosPort()
 const addr = `127.0.0.1:${PORT}`
 const SECRET = 'nacos'
 const base = { serverAddr: addr, ip: '127.0.0.1', dotenv: false, handleSignals: false, username: 'nacos' }
@@ -75,7 +76,7 @@ t.test('wrong password: a clear error naming the user, never the password', asyn
   await waitFor(() => app.nacos.status().state === 'retrying', 5000)
   // Nacos 2.3 as once assembled answered with the status line "HTTP/1.1 0" (reported as "credentials
   // rejected"); as its distribution has it (scripts/nacos.sh since 9a968ca), with 403 "user not found!".
-  t.match(app.nacos.status().lastError, /Nacos login as "nacos" failed at http:\/\/127\.0\.0\.1:18868: (credentials rejected|HTTP 403)/)
+  t.match(app.nacos.status().lastError, new RegExp(`Nacos login as "nacos" failed at http://127\\.0\\.0\\.1:${PORT}: (credentials rejected|HTTP 403)`))
   await t.rejects(app.nacos.register(), { code: 'FST_NACOS_REGISTRATION_FAILED', message: /login as "nacos" failed/ })
   t.notMatch(logs.text(), wrong, 'the password is in no log line')
   t.notMatch(JSON.stringify(app.nacos.status()), wrong)

@@ -5,8 +5,9 @@ import Fastify from 'fastify'
 import nacos from '../src/index.ts'
 import { listInstances, uniqueService, waitFor } from './helpers/nacos-api.ts'
 import { startNacos, stopNacos } from './helpers/private-nacos.ts'
+import { freeNacosPort } from './helpers/ports.ts'
 
-const PORT = 18848
+const PORT = await freeNacosPort()
 const addr = `127.0.0.1:${PORT}`
 const base = { serverAddr: addr, ip: '127.0.0.1', dotenv: false, handleSignals: false, logLevel: 'silent' as const }
 
