@@ -5,7 +5,8 @@ import Fastify from 'fastify'
 import { Writable } from 'node:stream'
 import nacos from '../src/index.ts'
 import { uniqueService, waitFor } from './helpers/nacos-api.ts'
-import { freeNacosPort, startNacos, stopNacos } from './helpers/private-nacos.ts'
+import { startNacos, stopNacos } from './helpers/private-nacos.ts'
+import { freeNacosPort } from './helpers/ports.ts'
 import { TRANSPORTS } from './helpers/transports.ts'
 
 // gRPC needs PORT + 1000 and + 1001 free too: take a port whose neighbours were free a moment ago.

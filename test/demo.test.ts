@@ -8,8 +8,7 @@ import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { listInstances, nacosRequest, waitFor } from './helpers/nacos-api.ts'
-import { freePort, gone, refused } from './helpers/ports.ts'
-import { freeNacosPort } from './helpers/private-nacos.ts'
+import { freeNacosPort, freePort, gone, refused } from './helpers/ports.ts'
 import { SUITE_TRANSPORT } from './helpers/transports.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))

@@ -10,7 +10,8 @@ import { createGrpcTransport, GrpcTransportError, type GrpcTransportOptions } fr
 import type { InstanceSpec, ServiceSnapshot, Transport } from '../src/transport/types.ts'
 import { NACOS_ADDR, listInstances, uniqueService, waitFor, type NacosHost } from './helpers/nacos-api.ts'
 import { closedPort, deregister, openPorts, recordingLog, register } from './helpers/instances.ts'
-import { freeNacosPort, startNacos, stopNacos } from './helpers/private-nacos.ts'
+import { startNacos, stopNacos } from './helpers/private-nacos.ts'
+import { freeNacosPort } from './helpers/ports.ts'
 
 const CHILD = fileURLToPath(new URL('./fixtures/grpc-child.ts', import.meta.url))
 const GROUP = 'DEFAULT_GROUP'

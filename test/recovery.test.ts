@@ -4,7 +4,8 @@ import t from 'tap'
 import Fastify from 'fastify'
 import nacos from '../src/index.ts'
 import { listInstances, uniqueService, waitFor } from './helpers/nacos-api.ts'
-import { freeNacosPort, startNacos, stopNacos } from './helpers/private-nacos.ts'
+import { startNacos, stopNacos } from './helpers/private-nacos.ts'
+import { freeNacosPort } from './helpers/ports.ts'
 import { SUITE_TRANSPORT } from './helpers/transports.ts'
 
 const PORT = await freeNacosPort()

@@ -10,7 +10,8 @@ import type { Transport } from '../../src/transport/types.ts'
 import type { HttpTransport } from '../../src/transport/http/index.ts'
 import { NACOS_ADDR, listInstances, uniqueService, waitFor } from '../helpers/nacos-api.ts'
 import { closedPort, deregister, openPorts, recordingLog, register } from '../helpers/instances.ts'
-import { freeNacosPort, startNacos, stopNacos } from '../helpers/private-nacos.ts'
+import { startNacos, stopNacos } from '../helpers/private-nacos.ts'
+import { freeNacosPort } from '../helpers/ports.ts'
 import { TRANSPORTS, openTransport, type TransportName } from '../helpers/transports.ts'
 
 let transportName: TransportName = TRANSPORTS[0]

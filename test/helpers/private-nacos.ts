@@ -3,7 +3,6 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
-import { freePort, refused } from './ports.ts'
 
 const run = promisify(execFile)
 const SCRIPT = fileURLToPath(new URL('../../scripts/nacos.sh', import.meta.url))
@@ -25,10 +24,3 @@ export async function stopNacos (port: number): Promise<void> {
   await run('bash', [SCRIPT, 'stop'], { env: { ...process.env, NACOS_PORT: String(port) } })
 }
 
-/** A free HTTP port for a private Nacos whose gRPC ports (+1000, +1001) are free too. */
-export async function freeNacosPort (): Promise<number> {
-  for (;;) {
-    const p = await freePort()
-    if (p + 1001 <= 65535 && await refused(p + 1000) && await refused(p + 1001)) return p
-  }
-}
