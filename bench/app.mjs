@@ -1,5 +1,7 @@
-// The app the throughput and memory benchmarks load: one loopback route; with WITH_NACOS=1 the
-// plugin is registered (and the app registered with Nacos), otherwise it is the same app without it.
+// The app the throughput, memory and requests benchmarks load: one loopback route; with
+// WITH_NACOS=1 the plugin is registered (and the app registered with Nacos; NACOS_TRANSPORT picks
+// the transport), otherwise it is the same app without it. BENCH_LOOKUPS (service names, comma
+// separated) are looked up once through the plugin before the app says it listens.
 import Fastify from 'fastify'
 
 const app = Fastify({ logger: false })
@@ -9,4 +11,7 @@ if (process.env.WITH_NACOS === '1') {
 }
 app.get('/hello', async () => ({ hello: 'world' }))
 await app.listen({ port: 0, host: '127.0.0.1' })
+for (const service of (process.env.BENCH_LOOKUPS ?? '').split(',').filter(Boolean)) {
+  if ((await app.nacos.instances(service)).length === 0) throw new Error(`no instance of ${service}`)
+}
 process.stdout.write(JSON.stringify({ port: app.server.address().port }) + '\n')

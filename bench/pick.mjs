@@ -21,7 +21,7 @@ async function seedLookup (serviceName) {
   return hosts[Math.floor(Math.random() * hosts.length)]
 }
 
-export async function pickVsLookup () {
+export async function pickVsLookup (transport) {
   const serviceName = uniqueService('pick')
   const providers = []
   const consumer = Fastify()
@@ -29,12 +29,12 @@ export async function pickVsLookup () {
     // Three real instances of the service, kept alive by the plugin's heartbeats.
     for (let i = 0; i < 3; i++) {
       const app = Fastify()
-      await app.register(nacos, { ...opts, serviceName })
+      await app.register(nacos, { ...opts, transport, serviceName })
       await app.listen({ port: 0, host: '127.0.0.1' })
       providers.push(app)
     }
     await waitFor(async () => (await listInstances(serviceName)).length === 3, 10_000)
-    await consumer.register(nacos, { ...opts, serviceName: 'bench-consumer' })
+    await consumer.register(nacos, { ...opts, transport, serviceName: 'bench-consumer' })
     await consumer.ready()
     await waitFor(async () => (await consumer.nacos.instances(serviceName)).length === 3, 10_000)
 

@@ -1,100 +1,103 @@
 // `npm run bench` (through scripts/bench.sh, which makes sure Nacos answers): runs every measure
-// in one process on this machine, prints one table, and puts it into BENCHMARKS.md between the
-// bench markers (set BENCH_WRITE=0 to leave the file alone).
-import { cpus } from 'node:os'
+// on this machine, each that involves the plugin once per transport (http and grpc, chosen
+// explicitly), prints one table and puts it into BENCHMARKS.md between the bench markers.
+import { cpus, loadavg } from 'node:os'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { NACOS_ADDR, fmtMs, nacosVersion, uniqueService } from './lib.mjs'
+import { NACOS_ADDR, TRANSPORTS, fmtMs, nacosVersion, uniqueService } from './lib.mjs'
 import { throughputAndRss } from './throughput.mjs'
 import { pickVsLookup } from './pick.mjs'
-import { listenToVisible, publishToWatcher, restartToReRegistered, sigtermToGone } from './latency.mjs'
+import { listenToVisible, publishToWatcher, sigtermToGone } from './latency.mjs'
+import { changeToCache, restartToListed, sigkillToGone } from './failures.mjs'
+import { requestsPerMinute } from './requests.mjs'
+import { cycleRow, mb, perTransport, renderTable, row, s, spread, us, writeTable } from './table.mjs'
 
 const run = promisify(execFile)
-const RESTART_PORT = Number(process.env.BENCH_NACOS_PORT ?? 28948)
-const OUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url))
-const BEGIN = '<!-- bench:begin -->'
-const END = '<!-- bench:end -->'
-// Memory growth counted as noise: 1 MB of heap over 1000 cycles is 1 kB per cycle.
-const HEAP_NOISE_MB = 1
-const RSS_NOISE_MB = 5
-
-const MB = 2 ** 20 / 1e6
-const mb = (mib) => (mib * MB).toFixed(1)
-const signed = (v, digits) => `${v >= 0 ? '+' : ''}${v.toFixed(digits)}`
-const us = (v) => `${v < 10 ? v.toFixed(2) : Math.round(v)} µs`
 const started = Date.now()
 const step = (name) => process.stderr.write(`[bench] ${name} (+${Math.round((Date.now() - started) / 1000)} s)\n`)
+const MB = 2 ** 20 / 1e6
+const JAVA = '≤ the Java client\'s (not measured in this run)'
 
-async function memoryCycles () {
+async function memoryCycles (transport) {
   const script = fileURLToPath(new URL('./cycles.mjs', import.meta.url))
   const { stdout } = await run(process.execPath, ['--expose-gc', script], {
-    env: { ...process.env, NACOS_SERVER_ADDR: NACOS_ADDR, NACOS_SERVICE_NAME: uniqueService('cycles') },
+    env: { ...process.env, NACOS_SERVER_ADDR: NACOS_ADDR, NACOS_TRANSPORT: transport, NACOS_SERVICE_NAME: uniqueService('cycles') },
     timeout: 180_000
   })
   return JSON.parse(stdout.trim().split('\n').pop())
 }
 
-function cycleRow (name, r) {
-  const heap = (r.after.heapMiB - r.before.heapMiB) * MB
-  const rss = (r.after.rssMiB - r.before.rssMiB) * MB
-  return [name,
-    `heap ${mb(r.before.heapMiB)} → ${mb(r.after.heapMiB)} MB (${signed(heap, 2)}), RSS ${mb(r.before.rssMiB)} → ${mb(r.after.rssMiB)} MB (${signed(rss, 1)}) in ${r.ms} ms; ` +
-      `a further 1000: heap ${signed((r.further.heapMiB - r.after.heapMiB) * MB, 2)}, RSS ${signed((r.further.rssMiB - r.after.rssMiB) * MB, 1)}`,
-    `no growth beyond noise (heap < +${HEAP_NOISE_MB} MB, RSS < +${RSS_NOISE_MB} MB)`, heap < HEAP_NOISE_MB && rss < RSS_NOISE_MB]
+/** Runs `measure(transport)` for each transport in turn: { http: …, grpc: … }. */
+async function each (name, measure) {
+  const out = {}
+  for (const t of TRANSPORTS) {
+    step(`${name} [${t}]`)
+    out[t] = await measure(t)
+  }
+  return out
 }
 
-step('throughput and RSS, with and without the plugin')
+const load = loadavg()
+step('throughput and RSS: bare app and one app per transport')
 const tp = await throughputAndRss()
-step('pick() against a lookup that queries Nacos each time')
-const pk = await pickVsLookup()
-step('listen() → visible in Nacos')
-const lv = await listenToVisible()
-step('SIGTERM → gone, → exited')
-const st = await sigtermToGone()
-step(`Nacos restart → re-registered (private Nacos on ${RESTART_PORT})`)
-const rs = await restartToReRegistered(RESTART_PORT)
-step('config publish → watcher')
-const cf = await publishToWatcher()
-step('memory over 1000 register/deregister and 1000 subscribe/unsubscribe cycles')
-const cy = await memoryCycles()
+const pk = await each('pick() against a lookup that queries Nacos each time', pickVsLookup)
+const lv = await each('listen() → visible in Nacos', listenToVisible)
+const st = await each('SIGTERM → gone, → exited', sigtermToGone)
+const cf = await each('config publish → watcher', publishToWatcher)
+step('SIGKILL → gone (both transports at once)')
+const kl = await sigkillToGone()
+step('change through Nacos\'s API → discovery cache (both transports at once)')
+const ch = await changeToCache()
+step('requests per instance per minute (four apps at once)')
+const rq = await requestsPerMinute()
+step('Nacos restart → listed again (private Nacos, both transports at once)')
+const rs = await restartToListed()
+const cy = await each('memory over 1000 register/deregister and 1000 subscribe/unsubscribe cycles', memoryCycles)
 step('done')
 
-const cpu = cpus()
+const byTransport = (f) => Object.fromEntries(TRANSPORTS.map((t) => [t, f(t)]))
+const rssOver = byTransport((t) => (tp.rss[t] - tp.rss.without) * MB)
+const requests = (lookups) => byTransport((t) => rq.find((r) => r.transport === t && r.lookups === lookups))
 const rows = [
-  ['1. throughput with / without the plugin', `${tp.ratio.toFixed(3)} (${Math.round(tp.medians.with)} vs ${Math.round(tp.medians.without)} req/s, median of ${tp.rounds} alternating ${tp.duration} s autocannon rounds, 10 connections)`, '≥ 0.98', tp.ratio >= 0.98],
-  ['2. pick() vs a Nacos query per lookup', `${Math.round(pk.ratio)}× (lookup mean ${us(pk.lookup.mean)}, p50 ${us(pk.lookup.p50)}, p99 ${us(pk.lookup.p99)}; pick mean ${us(pk.pick.mean)})`, '≥ 1000×', pk.ratio >= 1000],
-  ['2. pick() latency', `p50 ${us(pk.pick.p50)}, p99 ${us(pk.pick.p99)} (${pk.picks} awaited picks, 3 instances)`, 'p99 < 5 µs', pk.pick.p99 < 5],
-  ['2. pickCached() latency (no goal)', `p50 ${us(pk.pickCached.p50)}, p99 ${us(pk.pickCached.p99)}`, '—', null],
-  ['3. listen() → listed by Nacos', `median ${fmtMs(lv.median)}, max ${fmtMs(lv.max)} (${lv.samples.length} rounds)`, '< 100 ms', lv.max < 100],
-  ['3. SIGTERM → gone from the list', `median ${fmtMs(st.gone.median)}, max ${fmtMs(st.gone.max)} (${st.gone.samples.length} rounds)`, '< 500 ms', st.gone.max < 500],
-  ['3. SIGTERM → process exited', `median ${fmtMs(st.exited.median)}, max ${fmtMs(st.exited.max)}`, '< 2 s', st.exited.max < 2000],
-  ['3. Nacos restart → re-registered', `${fmtMs(rs.ms)} from Nacos ready to listed (heartbeat ${rs.heartbeatMs / 1000} s)`, `< 2 heartbeat intervals (${2 * rs.heartbeatMs} ms)`, rs.ms < 2 * rs.heartbeatMs],
-  ['3. config publish → watcher called', `median ${fmtMs(cf.median)}, max ${fmtMs(cf.max)} (${cf.samples.length} rounds)`, '< 1 s', cf.max < 1000],
-  ['4. RSS with / without the plugin', `${mb(tp.rss.with)} vs ${mb(tp.rss.without)} MB: ${((tp.rss.with - tp.rss.without) * MB).toFixed(1)} MB apart (idle, registered)`, '< 15 MB apart', (tp.rss.with - tp.rss.without) * MB < 15],
-  cycleRow(`4. ${cy.cycles} register/deregister cycles`, cy.register),
-  cycleRow(`4. ${cy.cycles} subscribe/unsubscribe cycles`, cy.subscribe)
+  perTransport('1. throughput with / without the plugin', byTransport((t) => t),
+    (t) => `${tp.ratio[t].toFixed(3)} (${Math.round(tp.medians[t])} vs ${Math.round(tp.medians.without)} req/s)`, '≥ 0.98', (t) => tp.ratio[t] >= 0.98),
+  perTransport('2. pick() vs a Nacos query per lookup', pk,
+    (p) => `${Math.round(p.ratio)}× (lookup mean ${us(p.lookup.mean)}, p99 ${us(p.lookup.p99)}; pick mean ${us(p.pick.mean)})`, '≥ 1000×', (p) => p.ratio >= 1000),
+  perTransport('2. pick() latency', pk, (p) => `p50 ${us(p.pick.p50)}, p99 ${us(p.pick.p99)}`, 'p99 < 5 µs', (p) => p.pick.p99 < 5),
+  perTransport('2. pickCached() latency (no goal)', pk, (p) => `p50 ${us(p.pickCached.p50)}, p99 ${us(p.pickCached.p99)}`, '—', null),
+  perTransport('3. listen() → listed by Nacos', lv, (r) => spread(r), '< 100 ms', (r) => r.max < 100),
+  perTransport('3. SIGTERM → gone from the list', st, (r) => spread(r.gone), '< 500 ms', (r) => r.gone.max < 500),
+  perTransport('3. SIGTERM → process exited', st, (r) => spread(r.exited), '< 2 s', (r) => r.exited.max < 2000),
+  perTransport('3. config publish → watcher called', cf, (r) => spread(r), '< 1 s', (r) => r.max < 1000),
+  row('4. RSS, bare app (no goal)', { http: `${mb(tp.rss.without)} MB (the same process for both columns)`, grpc: `${mb(tp.rss.without)} MB` }, '—'),
+  perTransport('4. RSS over a bare app (idle, registered)', rssOver, (v, t) => `+${v.toFixed(1)} MB (${mb(tp.rss[t])} MB)`, '≤ 15 MB', (v) => v <= 15),
+  cycleRow('4. 1000 register/deregister cycles', byTransport((t) => cy[t].register)),
+  cycleRow('4. 1000 subscribe/unsubscribe cycles', byTransport((t) => cy[t].subscribe)),
+  perTransport('5. SIGKILL → no healthy instance listed', kl, (r) => spread(r.unhealthy, s), 'grpc ≤ 3 s', (r, t) => t === 'grpc' ? r.unhealthy.max <= 3000 : null),
+  perTransport('5. SIGKILL → gone from the list', kl, (r) => spread(r.gone, s), `grpc ≤ 3 s; ${JAVA}`, (r, t) => t === 'grpc' ? r.gone.max <= 3000 : null),
+  perTransport('5. Nacos restarted → listed again', rs.ms, (ms) => `${s(ms)} from Nacos ready to listed (1 round)`, JAVA, null),
+  perTransport('5. change (instance added through Nacos\'s API) → discovery cache', ch, (r) => spread(r), '≤ 1.1× the Java client\'s (not measured in this run)', null),
+  perTransport('5. requests Nacos serves per instance per minute, idle', requests(0), (r) => r.perMinute.toFixed(1), JAVA, null),
+  perTransport('5. requests Nacos serves per instance per minute, 3 looked-up services', requests(3), (r) => r.perMinute.toFixed(1), JAVA, null)
 ]
 
-const table = [
-  `Run ${new Date().toISOString()} — ${cpu.length} cores (${cpu[0]?.model.trim()}), Node ${process.version}, Nacos ${await nacosVersion()} (standalone, ${NACOS_ADDR}; restart measure on a private one), bench took ${Math.round((Date.now() - started) / 1000)} s`,
-  '',
-  '| measure | result | goal | met |',
-  '|---|---|---|---|',
-  ...rows.map(([name, result, goal, met]) => `| ${name} | ${result} | ${goal} | ${met === null ? '—' : met ? 'yes' : '**no**'} |`),
-  '',
-  `Throughput rounds (req/s): with ${tp.rates.with.map(Math.round).join(', ')}; without ${tp.rates.without.map(Math.round).join(', ')}. ` +
-    `listen → listed (ms): ${lv.samples.map((v) => v.toFixed(1)).join(', ')}. SIGTERM → gone (ms): ${st.gone.samples.join(', ')}. ` +
-    `Publish → watcher (ms): ${cf.samples.map((v) => v.toFixed(1)).join(', ')}.`
-].join('\n')
+const list = (values, fmt = (v) => Math.round(v)) => values.map(fmt).join(', ')
+const breakdown = (r) => Object.entries(r.counts).map(([k, v]) => `${k} ×${v}`).join(', ') || 'none'
+const cpu = cpus()
+const heading = `Run ${new Date().toISOString()} — ${cpu.length} cores (${cpu[0]?.model.trim()}), load average ${load.map((v) => v.toFixed(1)).join(' ')} at the start` +
+  `${load[0] > cpu.length ? ' (a loaded machine: more runnable work than cores, so every figure is noisy)' : ''}, Node ${process.version}, Nacos ${await nacosVersion()} (standalone, ${NACOS_ADDR}; ` +
+  `restart measure on a private one on port ${rs.port}), bench took ${Math.round((Date.now() - started) / 1000)} s. Every transport at its default settings unless said.`
+const notes = [
+  `Throughput: median of ${tp.rounds} rounds of ${tp.duration} s each (autocannon, 10 connections), the three apps' order rotated every round; ` +
+    `req/s by round: bare ${list(tp.rates.without)}; ${TRANSPORTS.map((t) => `${t} ${list(tp.rates[t])}`).join('; ')}.`,
+  ...TRANSPORTS.map((t) => `${t}: listen → listed (ms) ${list(lv[t].samples, (v) => v.toFixed(1))}; SIGTERM → gone (ms) ${list(st[t].gone.samples)}; ` +
+    `publish → watcher (ms) ${list(cf[t].samples, (v) => v.toFixed(1))}; SIGKILL → no healthy (ms) ${list(kl[t].unhealthy.samples)}, → gone (ms) ${list(kl[t].gone.samples)}; ` +
+    `change → cache (ms) ${list(ch[t].samples, (v) => v.toFixed(1))}; requests over ${rq[0].minutes.toFixed(2)} min, idle: ${breakdown(requests(0)[t])}; ` +
+    `3 looked-up services: ${breakdown(requests(3)[t])}.`),
+  `Restart: Nacos was down for ${fmtMs(rs.downMs)} (the start script's run, until Nacos answered ready).`
+].flatMap((n) => [n, ''])
 
+const table = renderTable(heading, rows, notes.slice(0, -1))
 process.stdout.write(table + '\n')
-if (process.env.BENCH_WRITE !== '0') {
-  const text = existsSync(OUT) ? readFileSync(OUT, 'utf8') : `# Benchmarks\n\n${BEGIN}\n${END}\n`
-  const at = text.indexOf(BEGIN)
-  const end = text.indexOf(END)
-  if (at < 0 || end < at) throw new Error(`${OUT} lacks the ${BEGIN} … ${END} markers`)
-  writeFileSync(OUT, `${text.slice(0, at + BEGIN.length)}\n${table}\n${text.slice(end)}`)
-  process.stderr.write(`[bench] table written to ${OUT}\n`)
-}
+writeTable(table)

@@ -1,12 +1,12 @@
-// Measure 1 and the first half of measure 4: the same app with and without the plugin, side by
-// side in two processes — idle RSS, then autocannon rounds on a loopback route, alternating.
+// Measure 1 and the first half of measure 4: the same app without the plugin and with it (one
+// process per transport), side by side — idle RSS, then autocannon rounds on a loopback route.
 import autocannon from 'autocannon'
 import { fileURLToPath } from 'node:url'
-import { NACOS_ADDR, listed, median, rssMiB, sleep, startChild, uniqueService, waitFor } from './lib.mjs'
+import { NACOS_ADDR, TRANSPORTS, listed, median, rssMiB, sleep, startChild, uniqueService, waitFor } from './lib.mjs'
 
 const APP = fileURLToPath(new URL('./app.mjs', import.meta.url))
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
-const DURATION = Number(process.env.BENCH_DURATION ?? 3)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9)
+const DURATION = Number(process.env.BENCH_DURATION ?? 2)
 
 function cannon (port, duration) {
   return new Promise((resolve, reject) => {
@@ -18,38 +18,35 @@ function cannon (port, duration) {
   })
 }
 
+/**
+ * One bare app and one app with the plugin per transport, side by side in their own processes:
+ * idle RSS, then autocannon rounds, the order rotated every round so a drift in machine load hits
+ * each alike; per transport, the ratio of its median to the bare app's median.
+ */
 export async function throughputAndRss () {
-  const serviceName = uniqueService('throughput')
-  const withPlugin = await startChild(APP, { WITH_NACOS: '1', NACOS_SERVER_ADDR: NACOS_ADDR, NACOS_SERVICE_NAME: serviceName })
-  const without = await startChild(APP, { WITH_NACOS: '0' })
+  const apps = { without: await startChild(APP, { WITH_NACOS: '0' }) }
+  const services = {}
   try {
-    await waitFor(listed(serviceName), 10_000)
-    // Idle RSS once both have settled (registered, first heartbeat sent).
+    for (const transport of TRANSPORTS) {
+      services[transport] = uniqueService(`throughput-${transport}`)
+      apps[transport] = await startChild(APP, { WITH_NACOS: '1', NACOS_TRANSPORT: transport, NACOS_SERVER_ADDR: NACOS_ADDR, NACOS_SERVICE_NAME: services[transport] })
+    }
+    await Promise.all(TRANSPORTS.map(async (t) => await waitFor(listed(services[t]), 10_000)))
+    // Idle RSS once all have settled (registered, first heartbeat sent).
     await sleep(6000)
-    const rss = { with: rssMiB(withPlugin.proc.pid), without: rssMiB(without.proc.pid) }
-    await cannon(withPlugin.port, 1)
-    await cannon(without.port, 1)
-    const rates = { with: [], without: [] }
+    const names = Object.keys(apps)
+    const rss = Object.fromEntries(names.map((n) => [n, rssMiB(apps[n].proc.pid)]))
+    for (const n of names) await cannon(apps[n].port, 1)
+    const rates = Object.fromEntries(names.map((n) => [n, []]))
     for (let round = 0; round < ROUNDS; round++) {
-      // Alternate which goes first, so a drift in machine load hits both alike.
-      const order = round % 2 === 0 ? ['with', 'without'] : ['without', 'with']
-      for (const which of order) {
-        rates[which].push(await cannon((which === 'with' ? withPlugin : without).port, DURATION))
-      }
+      const order = names.map((_, i) => names[(i + round) % names.length])
+      for (const n of order) rates[n].push(await cannon(apps[n].port, DURATION))
     }
-    const stillListed = await listed(serviceName)()
-    return {
-      rss,
-      rates,
-      medians: { with: median(rates.with), without: median(rates.without) },
-      ratio: median(rates.with) / median(rates.without),
-      rounds: ROUNDS,
-      duration: DURATION,
-      stillListed
-    }
+    const medians = Object.fromEntries(names.map((n) => [n, median(rates[n])]))
+    const ratio = Object.fromEntries(TRANSPORTS.map((t) => [t, medians[t] / medians.without]))
+    return { rss, rates, medians, ratio, rounds: ROUNDS, duration: DURATION }
   } finally {
-    withPlugin.proc.kill('SIGTERM')
-    without.proc.kill('SIGTERM')
-    await Promise.all([withPlugin.exited, without.exited])
+    for (const app of Object.values(apps)) app.proc.kill('SIGTERM')
+    await Promise.all(Object.values(apps).map(async (app) => await app.exited))
   }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run bench`: build, make sure a Nacos answers on NACOS_SERVER_ADDR (starting one if none
-# does, stopped afterwards), run bench/run.mjs (it also starts and stops a private Nacos on
-# BENCH_NACOS_PORT, default 28948, for the restart measure) and write the table into BENCHMARKS.md.
+# does, stopped afterwards), run bench/run.mjs (it also starts and stops a private Nacos, on a port
+# it finds free with its gRPC ports, for the restart measure) and write the table into BENCHMARKS.md.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"

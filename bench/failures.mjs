@@ -1,0 +1,132 @@
+// Measures of issue 17, each taken for both transports at the same time (same machine load, same
+// Nacos), at default settings, seen through Nacos's own HTTP API: a SIGKILLed app → gone; Nacos
+// restarted → listed again; a change made through Nacos's API → in the app's discovery cache.
+import Fastify from 'fastify'
+import nacos from '../dist/index.js'
+import { FIXTURE, summary } from './latency.mjs'
+import {
+  NACOS_ADDR, TRANSPORTS, apiInstance, freeNacosPort, listed, nacosScript, noHealthy, sleep, startChild,
+  tcpListener, uniqueService, unlisted, waitFor
+} from './lib.mjs'
+
+const KILL_ROUNDS = 3
+const CHANGE_ROUNDS = 5
+const opts = { ip: '127.0.0.1', dotenv: false, handleSignals: false, logLevel: 'warn' }
+
+/** Resolves with ms since `t0` once `check` holds (polled every `interval` ms). */
+async function elapsed (check, t0, timeout, interval = 5) {
+  await waitFor(check, timeout, interval)
+  return performance.now() - t0
+}
+
+/**
+ * SIGKILL → no healthy instance (what consumers are routed to) and → gone from the list. One child
+ * per transport (test/fixtures/app.mjs, default settings), both killed at the same moment.
+ */
+export async function sigkillToGone () {
+  const out = Object.fromEntries(TRANSPORTS.map((t) => [t, { unhealthy: [], gone: [] }]))
+  for (let round = 0; round < KILL_ROUNDS; round++) {
+    const apps = await Promise.all(TRANSPORTS.map(async (transport) => {
+      const serviceName = uniqueService(`kill-${transport}`)
+      const child = await startChild(FIXTURE, { NACOS_SERVER_ADDR: NACOS_ADDR, NACOS_SERVICE_NAME: serviceName, NACOS_TRANSPORT: transport })
+      return { transport, serviceName, child }
+    }))
+    try {
+      await Promise.all(apps.map(async ({ serviceName }) => await waitFor(listed(serviceName), 10_000)))
+      // Past start-up: the HTTP transport's first beats are sent, the gRPC connection is settled.
+      await sleep(2000)
+      const t0 = performance.now()
+      for (const { child } of apps) child.proc.kill('SIGKILL')
+      await Promise.all(apps.map(async ({ transport, serviceName }) => {
+        out[transport].unhealthy.push(await elapsed(noHealthy(serviceName), t0, 60_000, 20))
+        out[transport].gone.push(await elapsed(unlisted(serviceName), t0, 90_000, 20))
+      }))
+    } finally {
+      for (const { child } of apps) child.proc.kill('SIGKILL')
+      await Promise.all(apps.map(async ({ child }) => await child.exited))
+    }
+  }
+  return Object.fromEntries(TRANSPORTS.map((t) => [t, { unhealthy: summary(out[t].unhealthy), gone: summary(out[t].gone) }]))
+}
+
+/**
+ * A private Nacos (on a port found free at run time) stopped and started under one registered app
+ * per transport, default settings: from the moment the start script saw Nacos ready → listed again.
+ */
+export async function restartToListed () {
+  const port = await freeNacosPort()
+  const addr = `127.0.0.1:${port}`
+  await nacosScript('start', port)
+  const apps = []
+  try {
+    for (const transport of TRANSPORTS) {
+      const serviceName = uniqueService(`restart-${transport}`)
+      const app = Fastify()
+      apps.push({ transport, serviceName, app })
+      await app.register(nacos, { ...opts, transport, serverAddr: addr, serviceName })
+      await app.listen({ port: 0, host: '127.0.0.1' })
+    }
+    await Promise.all(apps.map(async ({ serviceName }) => await waitFor(listed(serviceName, addr), 10_000)))
+    await nacosScript('stop', port)
+    const down = performance.now()
+    await nacosScript('start', port)
+    const t0 = performance.now()
+    const ms = {}
+    await Promise.all(apps.map(async ({ transport, serviceName }) => {
+      ms[transport] = await elapsed(listed(serviceName, addr), t0, 120_000)
+    }))
+    return { port, ms, downMs: t0 - down }
+  } finally {
+    await Promise.all(apps.map(async ({ app }) => await app.close()))
+    await nacosScript('stop', port)
+  }
+}
+
+/**
+ * Another instance registered through Nacos's HTTP API → in the app's discovery cache (the
+ * `app.nacos.subscribe` listener sees it). One app per transport, subscribed to the same service.
+ */
+export async function changeToCache () {
+  const serviceName = uniqueService('change')
+  const base = await tcpListener()
+  await apiInstance('POST', serviceName, base.port)
+  const apps = []
+  const out = Object.fromEntries(TRANSPORTS.map((t) => [t, []]))
+  try {
+    for (const transport of TRANSPORTS) {
+      const app = Fastify()
+      await app.register(nacos, { ...opts, transport, serverAddr: NACOS_ADDR, serviceName: `bench-watcher-${transport}`, registerEnabled: false })
+      await app.ready()
+      const seen = { ports: new Set(), at: 0 }
+      const unsubscribe = app.nacos.subscribe(serviceName, (instances) => {
+        seen.ports = new Set(instances.map((i) => i.port))
+        seen.at = performance.now()
+      })
+      apps.push({ transport, app, seen, unsubscribe })
+    }
+    await waitFor(async () => apps.every(({ seen }) => seen.ports.has(base.port)), 10_000)
+    await sleep(1000)
+    for (let round = 0; round < CHANGE_ROUNDS; round++) {
+      const added = await tcpListener()
+      const port = added.port
+      const t0 = performance.now()
+      await apiInstance('POST', serviceName, port)
+      await Promise.all(apps.map(async ({ transport, seen }) => {
+        await waitFor(async () => seen.ports.has(port), 30_000, 1)
+        out[transport].push(seen.at - t0)
+      }))
+      await apiInstance('DELETE', serviceName, port)
+      await waitFor(async () => apps.every(({ seen }) => !seen.ports.has(port)), 30_000)
+      await added.close()
+      await sleep(300)
+    }
+  } finally {
+    for (const { app, unsubscribe } of apps) {
+      unsubscribe()
+      await app.close()
+    }
+    await apiInstance('DELETE', serviceName, base.port).catch(() => {})
+    await base.close()
+  }
+  return Object.fromEntries(TRANSPORTS.map((t) => [t, summary(out[t])]))
+}
