@@ -15,7 +15,7 @@ export type DiscoveryLogger = Record<'info' | 'warn' | 'debug' | 'error', (obj: 
 export interface DiscoveryOptions {
   transport: NamingTransport
   log: DiscoveryLogger
-  /** How often each looked-up service is re-read from Nacos, ms (default 5000). Pushes come sooner. */
+  /** How often each looked-up service is re-read from Nacos, ms (default: the transport's). Pushes come sooner. */
   refreshInterval?: number
 }
 
@@ -74,7 +74,7 @@ export class Discovery {
   constructor (options: DiscoveryOptions) {
     this.#transport = options.transport
     this.#log = options.log
-    this.#refreshInterval = options.refreshInterval ?? 5000
+    this.#refreshInterval = options.refreshInterval ?? options.transport.refreshIntervalMs
   }
 
   /** Instances of a service: the first call reads Nacos and keeps the service current; later calls read the cache. */

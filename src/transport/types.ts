@@ -57,6 +57,11 @@ export interface KeepAliveEvents {
 }
 
 export interface NamingTransport {
+  /**
+   * How often discovery re-reads a watched service when the app does not say (ms): the safety
+   * net under this transport's pushes.
+   */
+  readonly refreshIntervalMs: number
   register: (instance: InstanceSpec) => Promise<void>
   deregister: (instance: InstanceSpec) => Promise<void>
   /** Keeps a registered instance alive until the returned function is called (or close()). */

@@ -30,6 +30,7 @@ export interface KeptAlive {
 const refKey = (ref: Pick<ServiceRef, 'service' | 'group'>): string => `${ref.group}@@${ref.service}`
 
 export class FakeNaming implements NamingTransport {
+  readonly refreshIntervalMs = 5000
   readonly calls: string[] = []
   readonly kept: KeptAlive[] = []
   readonly #watchers = new Map<string, Set<(snapshot: ServiceSnapshot) => void>>()

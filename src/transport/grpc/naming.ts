@@ -62,6 +62,9 @@ function wireInstance (i: InstanceSpec): Json {
 }
 
 export class GrpcNaming implements NamingTransport {
+  // Pushes come on the connection and subscriptions are redone after a reconnect (the Java
+  // client does not re-read at all by default): a slow safety net is enough.
+  readonly refreshIntervalMs = 60_000
   readonly #conn: Connection
   readonly #call: Caller
   readonly #opts: NamingOptions

@@ -26,6 +26,8 @@ function pushKey (ref: ServiceRef): string {
 }
 
 export class HttpNaming implements NamingTransport {
+  // UDP pushes are lost behind NAT and in many containers: re-read often.
+  readonly refreshIntervalMs = 5000
   readonly #sdk: () => RepairedNaming
   readonly #http: NacosHttpClient
   readonly #serverAddr: readonly NacosServer[]
