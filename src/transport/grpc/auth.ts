@@ -12,6 +12,7 @@ import { createHmac } from 'node:crypto'
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { GrpcTransportError } from './errors.js'
+import { loginDue, withoutTokenWarning, type Refusal } from '../login-refusal.js'
 import type { GrpcLog, ServerAddress } from './link.js'
 
 export interface AuthOptions {
@@ -46,6 +47,8 @@ export class Auth {
   #renewAt = 0
   #lastLogin = 0
   #login: Promise<void> | undefined
+  /** The login every server answered with a refusal, when it was, and whether going on without a token has been said. */
+  #refusal: Refusal<GrpcTransportError> | undefined
   #closed = false
   readonly #pending = new Set<{ destroy: () => void }>()
 
@@ -60,7 +63,7 @@ export class Auth {
   /** The headers for one request on `resource`, logging in first if a token is due. */
   async headers (resource: Resource): Promise<Record<string, string>> {
     const headers: Record<string, string> = {}
-    if (this.usesLogin) {
+    if (this.usesLogin && loginDue(this.#refusal)) {
       if (this.#token === undefined || Date.now() >= this.#renewAt) await this.#ensureLogin()
       if (this.#token !== undefined) headers.accessToken = this.#token
     }
@@ -81,6 +84,18 @@ export class Auth {
       }
     }
     return headers
+  }
+
+  /** The login the servers refused, while requests go without a token. */
+  get refusal (): GrpcTransportError | undefined {
+    return this.#refusal?.err
+  }
+
+  /** A request went through without a token after a refused login: said once (a server without auth). */
+  answeredWithoutToken (): void {
+    if (this.#refusal === undefined || this.#refusal.announced) return
+    this.#refusal.announced = true
+    this.#opts.log.warn({ username: this.#opts.username }, withoutTokenWarning(this.#refusal))
   }
 
   /** The server refused a request (403): log in again unless that was just done. */
@@ -104,12 +119,14 @@ export class Auth {
 
   async #doLogin (): Promise<void> {
     const reasons: string[] = []
+    let answered = 0
     for (const server of this.#opts.servers) {
       if (this.#closed) throw new GrpcTransportError('closed', 'the Nacos gRPC transport is closed (login not attempted)')
       const where = `${server.host}:${server.port}`
       try {
         const { status, text } = await this.#post(server, new URLSearchParams({ username: this.#opts.username ?? '', password: this.#opts.password ?? '' }).toString())
         if (status !== 200) {
+          answered++
           reasons.push(`${where} answered ${status}${text ? ` (${text.slice(0, 200)})` : ''}`)
           continue
         }
@@ -127,13 +144,19 @@ export class Auth {
         this.#lastLogin = Date.now()
         this.#renewAt = this.#lastLogin + (ttlS - windowS) * 1000
         this.#opts.log.info({ server: where, username: this.#opts.username, tokenTtlS: ttlS }, 'nacos login succeeded')
+        this.#refusal = undefined
         return
       } catch (err) {
         reasons.push(`${where}: ${(err as Error).message}`)
       }
     }
     this.#lastLogin = Date.now()
-    throw new GrpcTransportError('auth', `Nacos login as "${this.#opts.username ?? ''}" failed: ${reasons.join('; ')}`)
+    const err = new GrpcTransportError('auth', `Nacos login as "${this.#opts.username ?? ''}" failed: ${reasons.join('; ')}`)
+    // Refused by every server that answered: as the Java client, go on without a token (a server
+    // without auth answers); unreachable everywhere: the request cannot go anyway.
+    if (answered === 0) throw err
+    this.#token = undefined
+    this.#refusal = { err, at: this.#lastLogin, announced: this.#refusal?.announced ?? false }
   }
 
   #post (server: ServerAddress, form: string): Promise<{ status: number, text: string }> {

@@ -13,6 +13,7 @@ import { GrpcTransportError, NACOS_NO_RIGHT } from './errors.js'
 import { GrpcNaming, type Caller } from './naming.js'
 import type { Json } from './proto.js'
 import { parseServer } from '../../server-addr.js'
+import { DEFAULT_GROUP } from '../../naming/names.js'
 
 export { GrpcTransportError } from './errors.js'
 export type { GrpcLog } from './link.js'
@@ -136,16 +137,32 @@ export function createGrpcTransport (options: GrpcTransportOptions): Transport {
     const send = async (): Promise<Json> => await conn.request(type, body, {
       headers: async () => ({ app: appName, ...(resource.module === 'config' ? { 'Client-AppName': appName, charset: 'UTF-8' } : {}), ...extraHeaders, ...(await auth.headers(resource)) })
     })
+    const attempt = async (): Promise<Json> => {
+      const answer = await send()
+      auth.answeredWithoutToken()
+      return answer
+    }
+    const refused = (err: unknown): err is GrpcTransportError => err instanceof GrpcTransportError && err.kind === 'auth' && err.errorCode === NACOS_NO_RIGHT
     try {
-      return await send()
+      return await attempt()
     } catch (err) {
-      if (!(err instanceof GrpcTransportError) || err.kind !== 'auth' || err.errorCode !== NACOS_NO_RIGHT) throw err
+      if (!refused(err)) throw err
+      let last: GrpcTransportError = err
       // The token may have expired or been revoked: log in again once and retry.
-      if (await auth.refresh()) return await send()
-      if (!hasCredentials) {
-        throw new GrpcTransportError('auth', `${err.message}; the server requires authentication: set username/password (or accessKey/secretKey)`, { errorCode: NACOS_NO_RIGHT, requestType: type, cause: err })
+      if (auth.refusal === undefined && await auth.refresh()) {
+        try {
+          return await attempt()
+        } catch (again) {
+          if (!refused(again)) throw again
+          last = again
+        }
       }
-      throw err
+      // The server wants a token and refused our login: that is the error to act on.
+      if (auth.refusal !== undefined) throw auth.refusal
+      if (!hasCredentials) {
+        throw new GrpcTransportError('auth', `${last.message}; the server requires authentication: set username/password (or accessKey/secretKey)`, { errorCode: NACOS_NO_RIGHT, requestType: type, cause: last })
+      }
+      throw last
     }
   }
 
@@ -154,7 +171,11 @@ export function createGrpcTransport (options: GrpcTransportOptions): Transport {
     grpcPortOffset,
     probeTimeoutMs: Math.min(requestTimeoutMs, 3000),
     redoIntervalMs: options.redoIntervalMs ?? 3000,
-    login: async () => { await auth.headers({ module: 'internal' }) },
+    login: async () => {
+      await auth.headers({ module: 'internal' })
+      // A refused login fails the probe only where the server wants a token: ask it something.
+      if (auth.refusal !== undefined) await naming.query({ service: 'fastify-nacos-probe', group: DEFAULT_GROUP, clusters: [] })
+    },
     log
   })
   const config = new GrpcConfig(conn, call, {

@@ -10,6 +10,7 @@
 // without the v1 API (410 Gone, Nacos 3.2+) fails every request with FST_NACOS_WRONG_TRANSPORT,
 // said once at warn: retrying cannot help, another transport does.
 import { ClosedError, NacosAuthError, RequestFailedError, WrongTransportError } from '../../errors.js'
+import { loginDue, withoutTokenWarning, type Refusal } from '../login-refusal.js'
 
 export interface SdkRequestOptions {
   method?: string
@@ -73,6 +74,7 @@ export class NacosHttpClient implements SdkHttpClient {
   readonly #log: HttpClientLogger | undefined
   readonly #tokens = new Map<string, Token>()
   readonly #logins = new Map<string, Promise<Token>>()
+  readonly #refusals = new Map<string, Refusal>()
   readonly #inflight = new Set<AbortController>()
   #closed = false
   #warnedGone = false
@@ -92,7 +94,17 @@ export class NacosHttpClient implements SdkHttpClient {
     const target = new URL(url)
     const root = contextRoot(target)
     const first = await this.#send(target, options, root)
-    if (first.status !== 403 || !this.authenticated) return first
+    const refusal = this.#refusals.get(root)
+    if (first.status !== 403 || !this.authenticated) {
+      if (refusal !== undefined && !refusal.announced) {
+        // As the Java client: a server without auth answers without a token, so the app works.
+        refusal.announced = true
+        this.#log?.warn({ server: target.origin }, withoutTokenWarning(refusal))
+      }
+      return first
+    }
+    // The server wants a token and refused our login: that is the error to act on.
+    if (refusal !== undefined) throw refusal.err
     // An expired or revoked token: log in again once, then retry.
     this.#tokens.delete(root)
     return await this.#send(target, options, root)
@@ -104,7 +116,8 @@ export class NacosHttpClient implements SdkHttpClient {
     const headers: Record<string, string> = { ...options.headers }
     delete headers['Content-Type']
     delete headers['content-type']
-    if (this.authenticated) headers[TOKEN_HEADER] = await this.#token(root)
+    const token = this.authenticated ? await this.#tokenUnlessRefused(root) : undefined
+    if (token !== undefined) headers[TOKEN_HEADER] = token
     const url = new URL(target)
     let body: string | undefined
     if (method === 'GET' || method === 'DELETE' || options.dataAsQueryString === true) {
@@ -148,6 +161,21 @@ export class NacosHttpClient implements SdkHttpClient {
       this.#log?.warn({ server: root }, err.message)
     }
     return err
+  }
+
+  /** The token; none while the server refuses our login. */
+  async #tokenUnlessRefused (root: string): Promise<string | undefined> {
+    const refusal = this.#refusals.get(root)
+    if (!loginDue(refusal)) return undefined
+    try {
+      const token = await this.#token(root)
+      this.#refusals.delete(root)
+      return token
+    } catch (err) {
+      if (!(err instanceof NacosAuthError)) throw err
+      this.#refusals.set(root, { err, at: Date.now(), announced: refusal?.announced ?? false })
+      return undefined
+    }
   }
 
   async #token (root: string): Promise<string> {

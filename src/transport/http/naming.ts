@@ -137,7 +137,10 @@ export class HttpNaming implements NamingTransport {
     for (const target of this.#serverAddr) {
       const server = authority(target)
       try {
-        const res = await this.#http.request(`${baseUrl(target)}/v1/ns/operator/metrics`)
+        // With credentials, a read that needs a token when the server enforces auth (the metrics
+        // do not): a refused login fails the probe only on such a server.
+        const path = this.#http.authenticated ? '/v1/ns/instance/list?serviceName=fastify-nacos-probe' : '/v1/ns/operator/metrics'
+        const res = await this.#http.request(`${baseUrl(target)}${path}`)
         if (res.status === 200) return
         failures.push(`${server}: HTTP ${res.status}`)
       } catch (err) {

@@ -1,0 +1,28 @@
+// What both transports do when every server refuses our login, as the Java client does: requests
+// go on without a token, which a server without auth answers (the app works, a warning says the
+// login failed and why, once); a server that wants a token refuses them, and the login's refusal
+// is the error to act on.
+
+export interface Refusal<E extends Error = Error> {
+  err: E
+  at: number
+  /** A request was answered without a token, and that was said. */
+  announced: boolean
+}
+
+/**
+ * How long requests go without a token before the login is tried again: soon while the server
+ * refuses them too (it may be starting, or the user about to be created), rarely once it has
+ * answered without one (auth disabled).
+ */
+const RELOGIN_AFTER_MS = { refused: 5000, answered: 60_000 }
+
+/** Whether to log in (again) now, given the last refusal. */
+export function loginDue (refusal: Refusal | undefined, now = Date.now()): boolean {
+  return refusal === undefined || now - refusal.at >= RELOGIN_AFTER_MS[refusal.announced ? 'answered' : 'refused']
+}
+
+/** The warning, said once, when a request went through without a token after a refused login. */
+export function withoutTokenWarning (refusal: Refusal): string {
+  return `${refusal.err.message}; the server answers without a token (auth disabled): going on without one`
+}
