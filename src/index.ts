@@ -11,6 +11,7 @@ import { Registry } from './naming/registry.js'
 import { Discovery } from './naming/discovery.js'
 import { baseUrl } from './naming/balancer.js'
 import { ConfigCenter } from './config/center.js'
+import { createServiceClient } from './naming/fetch.js'
 import { installSignalHandlers, type SignalHandlers } from './shutdown.js'
 import { NacosUnusableError } from './errors.js'
 import { mountMonitoring } from './routes/index.js'
@@ -18,7 +19,7 @@ import type { NacosRegistry } from './types.js'
 import type { NacosPluginOptions } from './options.js'
 
 const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, options) => {
-  const { handleSignals = true, closeGraceDelay = 10_000, dotenv = true, configs = [], discoveryRefreshInterval, monitoring = {}, ...settings } = options
+  const { handleSignals = true, closeGraceDelay = 10_000, dotenv = true, configs = [], discoveryRefreshInterval, monitoring = {}, fetch: fetchDefaults = {}, ...settings } = options
   const config = resolveConfig({
     ...settings,
     monitoringToken: monitoring === false ? undefined : monitoring.token,
@@ -33,6 +34,7 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     discovery ??= new Discovery({ transport: transport.naming, log, refreshInterval: discoveryRefreshInterval })
     return discovery
   }
+  const services = createServiceClient({ lookup: { cached: (s, q) => discover().cached(s, q), instances: async (s, q) => await discover().instances(s, q) }, cluster: config.clusterName, defaults: fetchDefaults, log })
   let center: ConfigCenter | undefined
   const configCenter = (): ConfigCenter => {
     center ??= new ConfigCenter({ transport: transport.config, log })
@@ -61,6 +63,8 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     pickCached: (service, opts) => discover().pickCached(service, opts),
     pickUrl: async (service, opts) => baseUrl(await discover().pick(service, opts)),
     subscribe: (service, listener, opts) => discover().subscribe(service, listener, opts),
+    fetch: services.fetch,
+    get dispatcher () { return services.dispatcher },
     get config () { return configCenter() },
     configs: preloaded
   }
@@ -102,6 +106,7 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     // Our listeners come off the transport before it closes.
     discovery?.close()
     center?.close()
+    await services.close()
     await transport.close()
   })
 
@@ -118,13 +123,16 @@ export { resolveConfig } from './resolve.js'
 export { detectIp, inNetwork, isIPv4, type InterfaceTable, type IpPreferences } from './ip.js'
 export {
   ConfigError, RegistrationFailedError, NotListeningError, RegistrationDisabledError, NoInstanceError, ConfigInvalidError,
-  NacosUnavailableError, TooManyLookupsError, NoSdkClientError, SdkMismatchError, NacosUnusableError, NacosAuthError, ClosedError
+  NacosUnavailableError, TooManyLookupsError, NoSdkClientError, SdkMismatchError, NacosUnusableError, NacosAuthError, ClosedError, FetchFailedError
 } from './errors.js'
 export type { RegistryStatus, RegistrationState } from './naming/registry.js'
 export type { InstanceSpec } from './transport/types.js'
 export type { NamingClient } from './transport/http/sdk-repairs.js'
 export type { Instance, Strategy, InstancesListener, InstancesOptions, PickOptions, ServiceQuery } from './naming/discovery.js'
 export { baseUrl, STRATEGIES } from './naming/balancer.js'
+export type { NacosFetch, NacosRequestInit } from './naming/fetch.js'
+export type { NacosFetchOptions, NacosFetchDefaults, AttemptEvent } from './naming/fetch-options.js'
+export type { EjectionOptions } from './naming/outliers.js'
 export { MAX_LOOKUPS, type MonitoringOptions } from './routes/index.js'
 export {
   MonitoringRouteSchemas, MONITORING_SCHEMAS, MONITORING_SECURITY_SCHEME, monitoringSecurityScheme,
