@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { NACOS_ADDR, fmtMs, nacosVersion, uniqueService } from './lib.mjs'
 import { throughputAndRss } from './throughput.mjs'
 import { pickVsLookup } from './pick.mjs'
+import { fetchVsPlain } from './fetch.mjs'
 import { listenToVisible, publishToWatcher, restartToReRegistered, sigtermToGone } from './latency.mjs'
 
 const run = promisify(execFile)
@@ -45,6 +46,18 @@ function cycleRow (name, r) {
     `no growth beyond noise (heap < +${HEAP_NOISE_MB} MB, RSS < +${RSS_NOISE_MB} MB)`, heap < HEAP_NOISE_MB && rss < RSS_NOISE_MB]
 }
 
+/** Measure 5's rows: throughput ratio (goal ≥ 0.95), added latency and client CPU per request. */
+function fetchRows (r) {
+  const row = (name, x) => [name,
+    `${x.ratio.toFixed(3)} (${Math.round(x.medians.nacos)} vs ${Math.round(x.medians.plain)} req/s, median of ${r.rounds} alternating rounds of ${r.requests} requests, ${r.concurrency} at a time); ` +
+      `added latency p50 ${signed(x.added.p50 * 1000, 0)} µs, p99 ${signed(x.added.p99 * 1000, 0)} µs (${r.calls} sequential calls each, interleaved); client CPU ${Math.round(x.cpuUs.nacos)} vs ${Math.round(x.cpuUs.plain)} µs per request`,
+    '≥ 0.95', x.ratio >= 0.95]
+  return [
+    row('5. app.nacos.fetch vs undici fetch to a fixed URL', r.fetch),
+    row('5. undici.request via app.nacos.dispatcher vs plain undici.request', r.request)
+  ]
+}
+
 step('throughput and RSS, with and without the plugin')
 const tp = await throughputAndRss()
 step('pick() against a lookup that queries Nacos each time')
@@ -59,6 +72,8 @@ step('config publish → watcher')
 const cf = await publishToWatcher()
 step('memory over 1000 register/deregister and 1000 subscribe/unsubscribe cycles')
 const cy = await memoryCycles()
+step('app.nacos.fetch and app.nacos.dispatcher against undici to a fixed URL')
+const fe = await fetchVsPlain()
 step('done')
 
 const cpu = cpus()
@@ -73,6 +88,7 @@ const rows = [
   ['3. Nacos restart → re-registered', `${fmtMs(rs.ms)} from Nacos ready to listed (heartbeat ${rs.heartbeatMs / 1000} s)`, `< 2 heartbeat intervals (${2 * rs.heartbeatMs} ms)`, rs.ms < 2 * rs.heartbeatMs],
   ['3. config publish → watcher called', `median ${fmtMs(cf.median)}, max ${fmtMs(cf.max)} (${cf.samples.length} rounds)`, '< 1 s', cf.max < 1000],
   ['4. RSS with / without the plugin', `${mb(tp.rss.with)} vs ${mb(tp.rss.without)} MB: ${((tp.rss.with - tp.rss.without) * MB).toFixed(1)} MB apart (idle, registered)`, '< 15 MB apart', (tp.rss.with - tp.rss.without) * MB < 15],
+  ...fetchRows(fe),
   cycleRow(`4. ${cy.cycles} register/deregister cycles`, cy.register),
   cycleRow(`4. ${cy.cycles} subscribe/unsubscribe cycles`, cy.subscribe)
 ]

@@ -38,7 +38,7 @@ async function replayableBytes (body: RequestInit['body']): Promise<string | Uin
 export function createServiceClient (options: ServiceClientOptions): ServiceClient {
   const { ejection, connectTimeout = 2000, onAttempt, ...defaults } = options.defaults
   // A bad option fails at start-up, not on the first request.
-  resolveFetchOptions(defaults)
+  const resolvedDefaults = resolveFetchOptions(defaults)
   const ctx = {
     lookup: options.lookup,
     outliers: ejection === false ? undefined : new Outliers(ejection),
@@ -51,7 +51,7 @@ export function createServiceClient (options: ServiceClientOptions): ServiceClie
   let dispatcher: Dispatcher | undefined
   const composed = (): Dispatcher => {
     agent ??= new Agent({ connect: { timeout: connectTimeout } })
-    dispatcher ??= agent.compose(serviceInterceptor(ctx, (perRequest) => resolveFetchOptions(defaults, perRequest as NacosFetchOptions | undefined)))
+    dispatcher ??= agent.compose(serviceInterceptor(ctx, (perRequest) => (perRequest === undefined ? resolvedDefaults : resolveFetchOptions(defaults, perRequest as NacosFetchOptions))))
     return dispatcher
   }
   return {

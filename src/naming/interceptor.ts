@@ -193,10 +193,13 @@ class ServiceRequest implements Dispatcher.DispatchHandler {
   }
 }
 
-/** The host of a request's origin: the service name. */
+/** The host of a request's origin (`http://orders-api`, as fetch passes it): the service name. */
 function hostOf (origin: Dispatcher.DispatchOptions['origin']): string {
-  const url = typeof origin === 'string' ? new URL(origin) : origin as URL
-  return url.hostname
+  if (typeof origin === 'string') {
+    const match = /^[a-z][a-z0-9+.-]*:\/\/([^/:?#]+)/i.exec(origin)
+    if (match !== null) return (match[1] as string).toLowerCase()
+  }
+  return new URL(String(origin)).hostname
 }
 
 /**

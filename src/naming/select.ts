@@ -28,10 +28,14 @@ function matches (metadata: Readonly<Record<string, string>>, selector: Readonly
  * then any usable one (when every instance is ejected, one of them still beats no answer).
  */
 export function candidates (instances: readonly Instance[], selection: Selection): readonly Instance[] {
-  const usable = instances.filter((i) => isEligible(i) && matches(i.metadata, selection.selector))
-  const fresh = usable.filter((i) => !selection.tried.has(instanceKey(i)))
-  const tiers = [fresh.filter((i) => !selection.ejected(instanceKey(i))), fresh, usable.filter((i) => !selection.ejected(instanceKey(i)))]
-  const tier = tiers.find((list) => list.length > 0) ?? usable
+  const { tried, ejected, selector } = selection
+  const usable = instances.filter((i) => isEligible(i) && matches(i.metadata, selector))
+  const open = (i: Instance): boolean => !ejected(instanceKey(i))
+  // The usual case, nothing tried nor ejected, costs one more pass; the fallbacks only when needed.
+  let tier = usable.filter((i) => { const key = instanceKey(i); return !tried.has(key) && !ejected(key) })
+  if (tier.length === 0) tier = usable.filter((i) => !tried.has(instanceKey(i)))
+  if (tier.length === 0) tier = usable.filter(open)
+  if (tier.length === 0) tier = usable
   if (selection.cluster === undefined) return tier
   const local = tier.filter((i) => i.clusterName === selection.cluster)
   return local.length > 0 ? local : tier
