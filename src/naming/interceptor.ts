@@ -31,7 +31,7 @@ const RETRY_STATUS = new Set([502, 503, 504])
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'])
 
 /** A body and whether it can still be sent again: buffers always, streams and iterables while untouched. */
-function trackBody (body: Dispatcher.DispatchOptions['body']): { body: Dispatcher.DispatchOptions['body'], replayable: () => boolean } {
+export function trackBody (body: Dispatcher.DispatchOptions['body']): { body: Dispatcher.DispatchOptions['body'], replayable: () => boolean } {
   if (body === null || body === undefined || typeof body === 'string' || body instanceof Uint8Array) return { body, replayable: () => true }
   if (typeof (body as { pipe?: unknown }).pipe === 'function') return { body, replayable: () => !Readable.isDisturbed(body as Readable) }
   const iterable = body as AsyncIterable<Uint8Array>

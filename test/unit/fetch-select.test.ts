@@ -3,6 +3,8 @@ import t from 'tap'
 import { candidates } from '../../src/naming/select.ts'
 import { Outliers } from '../../src/naming/outliers.ts'
 import { resolveFetchOptions } from '../../src/naming/fetch-options.ts'
+import { trackBody } from '../../src/naming/interceptor.ts'
+import { Readable } from 'node:stream'
 import type { Instance } from '../../src/naming/balancer.ts'
 
 function instance (port: number, over: Partial<Instance> = {}): Instance {
@@ -71,4 +73,23 @@ t.test('options: per request over the plugin\'s over the defaults; bad values ar
   t.throws(() => resolveFetchOptions({ attempts: 0 }), { code: 'FST_NACOS_BAD_CONFIG', message: /fetch\.attempts=0.*an integer from 1 to 10/ })
   t.throws(() => resolveFetchOptions({}, { timeout: -1 }), { code: 'FST_NACOS_BAD_CONFIG' })
   t.throws(() => resolveFetchOptions({}, { strategy: 'fastest' as never }), { code: 'FST_NACOS_BAD_CONFIG' })
+})
+
+t.test('a body can be sent again while nobody read it: buffers always, streams and iterables until read', async (t) => {
+  t.ok(trackBody('text').replayable())
+  t.ok(trackBody(Buffer.from('x')).replayable())
+  t.ok(trackBody(null).replayable())
+  const stream = Readable.from(['a', 'b'])
+  const tracked = trackBody(stream)
+  t.ok(tracked.replayable(), 'an untouched stream')
+  stream.read()
+  t.notOk(tracked.replayable(), 'a stream read from')
+  for (const source of [(async function * () { yield Buffer.from('a') })(), [Buffer.from('a')]]) {
+    const it = trackBody(source as never)
+    t.ok(it.replayable(), 'an iterable nobody iterated')
+    const chunks: Buffer[] = []
+    for await (const chunk of it.body as unknown as AsyncIterable<Buffer>) chunks.push(chunk)
+    t.same(Buffer.concat(chunks).toString(), 'a', 'the wrapper yields the same bytes')
+    t.notOk(it.replayable(), 'an iterated one')
+  }
 })
