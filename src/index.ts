@@ -8,7 +8,7 @@ import { redact } from './settings.js'
 import { resolveConfig } from './resolve.js'
 import { loadTransport } from './transport/load.js'
 import { Registry } from './naming/registry.js'
-import { Discovery } from './naming/discovery.js'
+import { Discovery, type ServiceQuery } from './naming/discovery.js'
 import { baseUrl } from './naming/balancer.js'
 import { ConfigCenter } from './config/center.js'
 import { createServiceClient } from './naming/fetch.js'
@@ -34,7 +34,9 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     discovery ??= new Discovery({ transport: transport.naming, log, refreshInterval: discoveryRefreshInterval })
     return discovery
   }
-  const services = createServiceClient({ lookup: { cached: (s, q) => discover().cached(s, q), instances: async (s, q) => await discover().instances(s, q) }, cluster: config.clusterName, defaults: fetchDefaults, log })
+  // app.nacos.fetch / dispatcher: calls by service name, over discovery's cache.
+  const lookup = { cached: (s: string, q: ServiceQuery) => discover().cached(s, q), instances: async (s: string, q: ServiceQuery) => await discover().instances(s, q) }
+  const services = createServiceClient({ lookup, cluster: config.clusterName, defaults: fetchDefaults, log })
   let center: ConfigCenter | undefined
   const configCenter = (): ConfigCenter => {
     center ??= new ConfigCenter({ transport: transport.config, log })
