@@ -61,6 +61,9 @@ install_version() {
   mkdir -p "$lib"
   # Two runs: in one, build-classpath reuses the set copy-dependencies resolved, in hash order.
   local -a mvn=(mvn -B -q -f "$ROOT/scripts/nacos/pom.xml" -Dnacos.groupId="$MAVEN_GROUP" -Dnacos.version="$v")
+  local boot
+  boot=$(spring_boot_bom "$v")
+  [ -z "$boot" ] || mvn+=("-Dspring.boot.version=$boot")
   if "${mvn[@]}" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$lib" >"$CACHE/install-$v.log" 2>&1 \
       && "${mvn[@]}" dependency:build-classpath -Dmdep.includeScope=runtime -Dmdep.outputFile="$lib/maven-classpath.txt" >>"$CACHE/install-$v.log" 2>&1 \
       && write_classpath "$lib"; then
@@ -73,11 +76,23 @@ install_version() {
   return 1
 }
 
+# The Spring Boot BOM a version needs imported (scripts/nacos/pom.xml says why): the Boot version
+# its own modules depend on. Versions that resolve to one Spring generation without it need none.
+spring_boot_bom() {
+  case $1 in
+    2.2.3) echo 2.6.14 ;;
+  esac
+}
+
 # Rewrites Maven's classpath (jars in ~/.m2) to the copies in $1, keeping the order, and checks it.
 write_classpath() {
-  local lib=$1 jar cp="" caucho=0 sofa=0 i=0
+  local lib=$1 jar cp="" caucho=0 sofa=0 i=0 spring=""
   while IFS= read -r jar || [ -n "$jar" ]; do
     i=$((i + 1))
+    # Spring Framework's own jars (groupId org.springframework): their major versions, to compare.
+    case "$jar" in
+      */org/springframework/spring-*/*) spring="$spring $(basename "$(dirname "$jar")" | cut -d. -f1)" ;;
+    esac
     [ -f "$lib/$(basename "$jar")" ] || { echo "[nacos] $(basename "$jar") is on Maven's classpath but was not copied" >&2; return 1; }
     cp="$cp${cp:+:}$lib/$(basename "$jar")"
     case "$jar" in
@@ -87,6 +102,10 @@ write_classpath() {
   done < <(tr ':' '\n' <"$lib/maven-classpath.txt")
   if [ "$caucho" = 0 ] || [ "$sofa" = 0 ] || [ "$caucho" -gt "$sofa" ]; then
     echo "[nacos] expected com.caucho:hessian before com.alipay.sofa:hessian on the classpath (positions $caucho, $sofa)" >&2
+    return 1
+  fi
+  if [ "$(printf '%s\n' $spring | sort -u | wc -l)" -gt 1 ]; then
+    echo "[nacos] Spring Framework jars of more than one generation on the classpath (majors:$spring); see spring_boot_bom" >&2
     return 1
   fi
   printf '%s\n' "$cp" >"$lib/classpath"
@@ -184,6 +203,9 @@ start_node() {
     "-Dnacos.preferHostnameOverIp=false"
     "-Dnacos.core.auth.enabled=$auth"
     "-Dnacos.core.auth.system.type=nacos"
+    # Nacos gives its embedded Derby 3 s to open; creating a new database takes far longer on a busy
+    # 2-core machine ("load derby-schema.sql error ... Login timeout exceeded").
+    "-Ddb.pool.config.connectionTimeout=120000"
   )
   if [ -n "$members" ]; then
     # Every node reads the same member list from its own conf/cluster.conf; config data lives in

@@ -1,12 +1,28 @@
 #!/usr/bin/env bash
 # `npm run test:faults`: the fault suite (test/faults) against a real 3-node Nacos cluster on
-# NACOS_CLUSTER_PORT, +10, +20 (default 28848). Starts the nodes that do not run, stops the cluster
-# afterwards if it started it, and never leaves a paused (SIGSTOPped) node behind.
+# NACOS_CLUSTER_PORT, +10, +20 (default: the first base from 28848 up, in steps of 100, whose
+# ports are all free now: HTTP, gRPC +1000/+1001, Raft -1000). Starts the nodes that do not run,
+# stops the cluster afterwards if it started it, and never leaves a paused (SIGSTOPped) node behind.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-export NACOS_CLUSTER_PORT=${NACOS_CLUSTER_PORT:-28848}
+free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_base() {
+  local base p o
+  for ((base = 28848; base < 60000; base += 100)); do
+    for p in $base $((base + 10)) $((base + 20)); do
+      for o in 0 1000 1001 -1000; do free $((p + o)) || continue 3; done
+    done
+    echo "$base"
+    return 0
+  done
+  return 1
+}
+if [ -z "${NACOS_CLUSTER_PORT:-}" ]; then
+  NACOS_CLUSTER_PORT=$(free_base) || { echo "no free ports for a 3-node cluster" >&2; exit 1; }
+fi
+export NACOS_CLUSTER_PORT
 ports="$NACOS_CLUSTER_PORT $((NACOS_CLUSTER_PORT + 10)) $((NACOS_CLUSTER_PORT + 20))"
 cluster() { NACOS_PORT=$NACOS_CLUSTER_PORT bash scripts/nacos.sh "$@"; }
 
@@ -23,6 +39,9 @@ cleanup() {
   if [ "$started" = 1 ]; then cluster cluster-stop || true; fi
 }
 trap cleanup EXIT
+
+# The suite's files are about the HTTP transport's beats and expiry, except test/faults/grpc.test.ts.
+export NACOS_TRANSPORT=${NACOS_TRANSPORT:-http}
 
 echo "== build"
 npm run --silent build

@@ -61,6 +61,13 @@ export class RequestFailedError extends RequestFailedBase {
   }
 }
 
+/**
+ * The server does not serve the protocol of the chosen transport: HTTP 410 to a v1 call (Nacos 3.2
+ * removed the v1 API; 3.0/3.1 with nacos.core.api.compatibility.client.enabled=false).
+ */
+export const WrongTransportError = createError<[server: string]>(
+  'FST_NACOS_WRONG_TRANSPORT', 'Nacos at %s does not serve the v1 HTTP API that NACOS_TRANSPORT=http uses (it answered 410 Gone, as Nacos 3.2+ does); set NACOS_TRANSPORT=grpc', 503)
+
 /** A call after close(): the plugin is shutting down. */
 export const ClosedError = createError<[what: string]>(
   'FST_NACOS_CLOSED', 'the Nacos %s is closed', 503)

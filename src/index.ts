@@ -85,7 +85,9 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
   // Registration waits for onListen: Nacos must never advertise a port that is not bound yet.
   fastify.addHook('onListen', async function (this: FastifyInstance) {
     const address = this.server.address() as AddressInfo | string | null
-    registry.listening(typeof address === 'object' && address !== null ? address.port : Number(config.port))
+    // Every address it listens on (localhost: 127.0.0.1 and ::1): the advertised IP must be one of them.
+    const addresses = this.addresses().flatMap((a) => (typeof a === 'string' ? [] : [a.address]))
+    registry.listening(typeof address === 'object' && address !== null ? address.port : Number(config.port), addresses)
     registry.start()
     if (handleSignals) signals = installSignalHandlers(this, closeGraceDelay, log)
   })
@@ -122,7 +124,7 @@ export type { NacosRegistry } from './types.js'
 export type { NacosPluginOptions } from './options.js'
 export { EnvSchema, type NacosSettings, type NacosConfig } from './settings.js'
 export { resolveConfig } from './resolve.js'
-export { detectIp, inNetwork, isIPv4, type InterfaceTable, type IpPreferences } from './ip.js'
+export { detectIp, inNetwork, isIPv4, isLoopback, IP_TYPES, type InterfaceTable, type IpPreferences, type IpType } from './ip.js'
 export {
   ConfigError, RegistrationFailedError, NotListeningError, RegistrationDisabledError, NoInstanceError, ConfigInvalidError,
   NacosUnavailableError, TooManyLookupsError, NoSdkClientError, SdkMismatchError, NacosUnusableError, NacosAuthError, ClosedError, FetchFailedError

@@ -3,14 +3,20 @@ import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os'
 /** The shape of `os.networkInterfaces()`, so tests can pass fabricated tables. */
 export type InterfaceTable = NodeJS.Dict<NetworkInterfaceInfo[]>
 
+/** Which family detection looks for first, as Spring Cloud Alibaba's `ip-type`. */
+export const IP_TYPES = ['IPv4', 'IPv6'] as const
+export type IpType = (typeof IP_TYPES)[number]
+
 export interface IpPreferences {
+  /** The family to advertise (default IPv4); the other one is taken when the machine has none of it. */
+  ipType?: IpType
   /** Interface names to prefer, in order; a trailing `*` matches a prefix (`eth*`). */
   preferredInterfaces?: readonly string[]
   /** Networks to prefer, in order: CIDR (`10.0.0.0/8`) or a plain prefix (`192.168.`). */
   preferredNetworks?: readonly string[]
 }
 
-const LOOPBACK = '127.0.0.1'
+const LOOPBACK: Record<IpType, string> = { IPv4: '127.0.0.1', IPv6: '::1' }
 
 interface Candidate {
   iface: string
@@ -32,7 +38,7 @@ export function inNetwork (address: string, network: string): boolean {
   if (slash === -1) return address.startsWith(network)
   const base = network.slice(0, slash)
   const bits = Number(network.slice(slash + 1))
-  if (!isIPv4(base) || !Number.isInteger(bits) || bits < 0 || bits > 32) return false
+  if (!isIPv4(address) || !isIPv4(base) || !Number.isInteger(bits) || bits < 0 || bits > 32) return false
   const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0
   return ((toInt(address) & mask) >>> 0) === ((toInt(base) & mask) >>> 0)
 }
@@ -41,26 +47,40 @@ function nameMatches (name: string, pattern: string): boolean {
   return pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : name === pattern
 }
 
-/** Non-internal IPv4 addresses, link-local (169.254/16) last since they rarely route. */
-function candidates (table: InterfaceTable): Candidate[] {
+/** 127.0.0.0/8, ::1 and IPv4-mapped loopback: addresses no other host can reach. */
+export function isLoopback (address: string): boolean {
+  const v4 = address.toLowerCase().replace(/^::ffff:/, '')
+  return address === '::1' || (isIPv4(v4) && v4.startsWith('127.'))
+}
+
+function isLinkLocal (address: string): boolean {
+  return /^fe[89ab]/i.test(address) || (isIPv4(address) && inNetwork(address, '169.254.0.0/16'))
+}
+
+/** Non-internal addresses of one family, link-local (169.254/16, fe80::/10) last since they rarely route. */
+function candidates (table: InterfaceTable, family: IpType): Candidate[] {
   const found: Candidate[] = []
   for (const [iface, infos] of Object.entries(table)) {
     for (const info of infos ?? []) {
-      if (info.family !== 'IPv4' || info.internal) continue
+      if (info.family !== family || info.internal) continue
       found.push({ iface, address: info.address })
     }
   }
-  const linkLocal = (c: Candidate): number => (inNetwork(c.address, '169.254.0.0/16') ? 1 : 0)
+  const linkLocal = (c: Candidate): number => (isLinkLocal(c.address) ? 1 : 0)
   return found.sort((a, b) => linkLocal(a) - linkLocal(b))
 }
 
 /**
- * Chooses the IPv4 address to advertise: the first non-internal address of a preferred
- * interface, else of a preferred network, else the first usable one. Loopback is the answer
- * only when the machine has nothing else.
+ * Chooses the address to advertise, of the preferred family (IPv4 unless `ipType` says IPv6, and
+ * IPv4 when the machine has no IPv6 address): the first non-internal address of a
+ * preferred interface, else of a preferred network, else the first usable one. Loopback is the
+ * answer only when the machine has nothing else.
  */
 export function detectIp (preferences: IpPreferences = {}, table: InterfaceTable = networkInterfaces()): string {
-  const all = candidates(table)
+  const family = preferences.ipType ?? 'IPv4'
+  const preferred = candidates(table, family)
+  // As Spring Cloud Alibaba: IPv6 asked for and none configured → IPv4; IPv4 never turns into IPv6 unasked.
+  const all = preferred.length > 0 || family === 'IPv4' ? preferred : candidates(table, 'IPv4')
   for (const pattern of preferences.preferredInterfaces ?? []) {
     const hit = all.find((c) => nameMatches(c.iface, pattern))
     if (hit) return hit.address
@@ -69,5 +89,5 @@ export function detectIp (preferences: IpPreferences = {}, table: InterfaceTable
     const hit = all.find((c) => inNetwork(c.address, network))
     if (hit) return hit.address
   }
-  return all[0]?.address ?? LOOPBACK
+  return all[0]?.address ?? LOOPBACK[family]
 }

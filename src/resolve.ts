@@ -7,8 +7,10 @@ import { join } from 'node:path'
 import { envSchema } from 'env-schema'
 import { ConfigError } from './errors.js'
 import { SERVICE_NAME, SERVICE_NAME_RULE } from './naming/names.js'
+import { allowedValues } from './expected.js'
+import { SERVER_FORMS } from './server-addr.js'
 import {
-  EnvSchema, IPV4, LOG_LEVELS, OPTION_LABEL, SERVER_LIST, TRANSPORTS, configKey, entries, mask,
+  EnvSchema, OPTION_LABEL, SERVER_LIST, SERVICE_IP, SERVICE_IP_RULE, configKey, entries, mask,
   type AllSettings, type Env, type NacosConfig, type ResolveContext
 } from './settings.js'
 
@@ -20,10 +22,10 @@ interface AjvError {
 
 function describe (name: string, schema: Record<string, unknown> | undefined, error: AjvError): string {
   if (schema?.pattern === SERVICE_NAME) return SERVICE_NAME_RULE
-  if (schema?.pattern === IPV4) return 'an IPv4 address such as 10.0.0.12'
-  if (schema?.pattern === SERVER_LIST) return 'host:port, comma-separated (e.g. 127.0.0.1:8848,10.0.0.2:8848)'
-  if (name === 'LOG_LEVEL') return `one of ${LOG_LEVELS.join(', ')}`
-  if (name === 'NACOS_TRANSPORT') return `one of ${TRANSPORTS.join(', ')}`
+  if (schema?.pattern === SERVICE_IP) return SERVICE_IP_RULE
+  if (schema?.pattern === SERVER_LIST) return SERVER_FORMS
+  const allowed = allowedValues(schema)
+  if (allowed !== undefined) return allowed
   if (name === 'NACOS_MONITORING_TOKEN') return '16 to 512 printable ASCII characters, no spaces'
   return error.message ?? 'a valid value'
 }

@@ -4,15 +4,21 @@
 // of the README table and the secret list are all derived from that one table (resolve.ts reads it).
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { isIP } from 'node:net'
 import { tmpdir } from 'node:os'
 import { Type, type NumberOptions, type Static, type TObject, type TOptional, type TSchema } from '@sinclair/typebox'
 import { ConfigError } from './errors.js'
 import { DEFAULT_CLUSTER, DEFAULT_GROUP, SERVICE_NAME } from './naming/names.js'
+import { IP_TYPES } from './ip.js'
+import { parseServerList, SERVER_FORMS, type NacosServer } from './server-addr.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export const TRANSPORTS = ['http', 'grpc'] as const
-export const SERVER_LIST = '^\\s*[A-Za-z0-9_.-]+(:\\d{1,5})?(\\s*,\\s*[A-Za-z0-9_.-]+(:\\d{1,5})?)*\\s*$'
-export const IPV4 = '^((25[0-5]|2[0-4]\\d|1?\\d?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1?\\d?\\d)$'
+const SERVER = '(https?://)?(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9_.-]+)(:\\d{1,5})?(/[A-Za-z0-9_.~/-]*)?'
+export const SERVER_LIST = `^\\s*${SERVER}(\\s*,\\s*${SERVER})*\\s*$`
+/** An IPv4 address, or the shape of an IPv6 one (resolve checks it further). */
+export const SERVICE_IP = '^(((25[0-5]|2[0-4]\\d|1?\\d?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1?\\d?\\d)|\\[?[0-9A-Fa-f]*:[0-9A-Fa-f:.]*\\]?)$'
+export const SERVICE_IP_RULE = 'an IPv4 or IPv6 address such as 10.0.0.12 or fd00::12'
 
 /** What a resolver may need besides the raw value. */
 export interface ResolveContext {
@@ -57,9 +63,19 @@ function seconds<E extends string, K extends string> (env: E, key: K, options: N
 const SETTINGS = {
   serverAddr: setting({
     env: 'NACOS_SERVER_ADDR',
-    schema: Type.String({ default: '127.0.0.1:8848', pattern: SERVER_LIST, description: 'Nacos server address(es), `host:port`, comma-separated' }),
+    schema: Type.String({
+      default: '127.0.0.1:8848',
+      pattern: SERVER_LIST,
+      description: 'Nacos server address(es), comma-separated: `host`, `host:port`, `[IPv6]:port`, each optionally with `http://` or `https://` (TLS to Nacos, HTTP API and gRPC) and a context path (default `/nacos`); the port defaults to 8848'
+    }),
     toEnv: joined,
-    resolve: (raw) => list(raw).map((a) => (a.includes(':') ? a : `${a}:8848`))
+    resolve: (raw, ctx): NacosServer[] => {
+      try {
+        return parseServerList(raw)
+      } catch (err) {
+        throw new ConfigError(ctx.origin('NACOS_SERVER_ADDR'), `NACOS_SERVER_ADDR=${JSON.stringify(raw)}`, `${SERVER_FORMS}; ${(err as Error).message}`)
+      }
+    }
   }),
   transport: setting({
     env: 'NACOS_TRANSPORT',
@@ -79,7 +95,20 @@ const SETTINGS = {
       return name
     }
   }),
-  ip: setting({ env: 'NACOS_SERVICE_IP', schema: Type.Optional(Type.String({ pattern: IPV4, description: 'advertised IPv4; default: auto-detected (first non-internal IPv4, preferences below)' })) }),
+  ip: setting({
+    env: 'NACOS_SERVICE_IP',
+    schema: Type.Optional(Type.String({ pattern: SERVICE_IP, description: 'advertised IP, IPv4 or IPv6; default: the address the server listens on when it listens on one, else auto-detected (first non-internal address of `NACOS_IP_TYPE`, preferences below)' })),
+    resolve: (raw, ctx): string | undefined => {
+      // `[fd00::12]` as in URLs is the same address; Nacos keeps it without brackets.
+      const ip = raw?.replace(/^\[(.*)\]$/, '$1').toLowerCase()
+      if (ip !== undefined && isIP(ip) === 0) throw new ConfigError(ctx.origin('NACOS_SERVICE_IP'), `NACOS_SERVICE_IP=${JSON.stringify(raw)}`, SERVICE_IP_RULE)
+      return ip
+    }
+  }),
+  ipType: setting({
+    env: 'NACOS_IP_TYPE',
+    schema: Type.Union(IP_TYPES.map((t) => Type.Literal(t)), { default: 'IPv4', description: 'address family detection looks for, as Spring Cloud Alibaba\'s `ip-type`: `IPv4`, or `IPv6` (IPv4 when the machine has no IPv6 address)' })
+  }),
   port: setting({ env: 'NACOS_SERVICE_PORT', schema: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'advertised port; default: the port the server actually bound' })) }),
   heartbeatInterval: seconds('NACOS_HEARTBEAT_INTERVAL', 'heartbeatIntervalMs',
     { default: 5, minimum: 0.1, maximum: 3600, description: 'heartbeat interval, seconds (a setting of the HTTP transport, whose beats keep the instance alive)' }),

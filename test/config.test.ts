@@ -6,13 +6,14 @@ import { packageServiceName, redact, secretValues } from '../src/settings.ts'
 import { resolveConfig } from '../src/resolve.ts'
 import { backoffDelay } from '../src/backoff.ts'
 
+const server = (host: string, port: number) => ({ host, port, tls: false, contextPath: '/nacos' })
 const dir = (): string => mkdtempSync(join(tmpdir(), 'fastify-nacos-config-'))
 const resolve = (options = {}, env: NodeJS.ProcessEnv = {}, cwd = dir()) =>
   resolveConfig(options, { env: { NACOS_SERVICE_NAME: 'svc', ...env }, cwd })
 
 t.test('defaults follow the seed guide', async (t) => {
   const c = resolve()
-  t.same(c.serverAddr, ['127.0.0.1:8848'])
+  t.same(c.serverAddr, [server('127.0.0.1', 8848)])
   t.equal(c.namespace, 'public')
   t.equal(c.group, 'DEFAULT_GROUP')
   t.equal(c.heartbeatIntervalMs, 5000)
@@ -35,12 +36,12 @@ t.test('every variable is read from the environment', async (t) => {
     NACOS_SERVICE_IP: '10.1.2.3', NACOS_SERVICE_PORT: '8080', NACOS_HEARTBEAT_INTERVAL: '2.5', NACOS_DEREGISTER_TIME: '30',
     LOG_LEVEL: 'debug', NACOS_USERNAME: 'u', NACOS_PASSWORD: 'p', NACOS_ACCESS_KEY: 'ak', NACOS_SECRET_KEY: 'sk',
     NACOS_CLUSTER_NAME: 'c1', NACOS_WEIGHT: '0', NACOS_METADATA: '{"zone":"a"}', NACOS_EPHEMERAL: 'false',
-    NACOS_REGISTER_ENABLED: 'false', NACOS_PREFERRED_INTERFACES: 'eth0, en*', NACOS_PREFERRED_NETWORKS: '10.0.0.0/8',
+    NACOS_REGISTER_ENABLED: 'false', NACOS_PREFERRED_INTERFACES: 'eth0, en*', NACOS_PREFERRED_NETWORKS: '10.0.0.0/8', NACOS_IP_TYPE: 'IPv6',
     NACOS_FAIL_FAST: 'true', NACOS_DRAIN_DELAY: '1.5', NACOS_REQUEST_TIMEOUT: '2000', NACOS_CACHE_DIR: '/var/cache/x',
     NACOS_MONITORING_TOKEN: 'token-0123456789abcdef', NACOS_MONITORING_PROTECT_READS: 'true', NACOS_TRANSPORT: 'grpc'
   })
   t.same(c, {
-    serverAddr: ['10.0.0.1:8848', 'nacos-2:8848'], transport: 'grpc', namespace: 'dev', group: 'G', serviceName: 'orders', ip: '10.1.2.3', port: 8080,
+    serverAddr: [server('10.0.0.1', 8848), server('nacos-2', 8848)], transport: 'grpc', namespace: 'dev', group: 'G', serviceName: 'orders', ip: '10.1.2.3', ipType: 'IPv6', port: 8080,
     heartbeatIntervalMs: 2500, deregisterTimeMs: 30_000, logLevel: 'debug', username: 'u', password: 'p', accessKey: 'ak',
     secretKey: 'sk', clusterName: 'c1', weight: 0, metadata: { zone: 'a' }, ephemeral: false, registerEnabled: false,
     preferredInterfaces: ['eth0', 'en*'], preferredNetworks: ['10.0.0.0/8'], failFast: true, drainDelayMs: 1500,
@@ -53,6 +54,13 @@ t.test('every variable is read from the environment', async (t) => {
   t.same(secretValues(c), ['p', 'ak', 'sk', 'token-0123456789abcdef'], 'one list of secrets: password, access key, secret key, monitoring token')
 })
 
+t.test('NACOS_SERVICE_IP takes IPv6, with or without brackets; NACOS_IP_TYPE defaults to IPv4', async (t) => {
+  t.equal(resolve({}, { NACOS_SERVICE_IP: 'FD00::12' }).ip, 'fd00::12')
+  t.equal(resolve({ ip: '[::1]' }).ip, '::1')
+  t.equal(resolve().ipType, 'IPv4')
+  t.equal(resolve({ ipType: 'IPv6' }).ipType, 'IPv6')
+})
+
 t.test('plugin options win over the environment', async (t) => {
   const c = resolve({ group: 'OPT', heartbeatInterval: 1, deregisterTime: 4, metadata: { a: 'b' }, preferredNetworks: ['192.168.'], serverAddr: ['h1:1', 'h2:2'] },
     { NACOS_GROUP: 'ENV', NACOS_HEARTBEAT_INTERVAL: '3', NACOS_METADATA: '{"x":"y"}' })
@@ -60,7 +68,7 @@ t.test('plugin options win over the environment', async (t) => {
   t.equal(c.heartbeatIntervalMs, 1000)
   t.same(c.metadata, { a: 'b' })
   t.same(c.preferredNetworks, ['192.168.'])
-  t.same(c.serverAddr, ['h1:1', 'h2:2'])
+  t.same(c.serverAddr, [server('h1', 1), server('h2', 2)])
 })
 
 t.test('.env, then .env.<NODE_ENV> over it, then the real environment over both', async (t) => {
@@ -90,8 +98,12 @@ const bad: Array<[string, NodeJS.ProcessEnv | object, RegExp]> = [
   ['NACOS_WEIGHT', { NACOS_WEIGHT: 'heavy' }, /^fastify-nacos: invalid NACOS_WEIGHT="heavy": expected must be number$/],
   ['NACOS_WEIGHT range', { NACOS_WEIGHT: '-1' }, /invalid NACOS_WEIGHT="-1": expected must be >= 0/],
   ['NACOS_SERVICE_PORT', { NACOS_SERVICE_PORT: '70000' }, /invalid NACOS_SERVICE_PORT="70000": expected must be <= 65535/],
-  ['NACOS_SERVICE_IP', { NACOS_SERVICE_IP: '10.0.0.300' }, /invalid NACOS_SERVICE_IP="10.0.0.300": expected an IPv4 address/],
-  ['NACOS_SERVER_ADDR', { NACOS_SERVER_ADDR: 'http://x:8848' }, /invalid NACOS_SERVER_ADDR="http:\/\/x:8848": expected host:port, comma-separated/],
+  ['NACOS_SERVICE_IP', { NACOS_SERVICE_IP: '10.0.0.300' }, /invalid NACOS_SERVICE_IP="10.0.0.300": expected an IPv4 or IPv6 address such as 10.0.0.12 or fd00::12$/],
+  ['NACOS_SERVICE_IP IPv6', { NACOS_SERVICE_IP: 'fd00:::12' }, /invalid NACOS_SERVICE_IP="fd00:::12": expected an IPv4 or IPv6 address/],
+  ['NACOS_IP_TYPE', { NACOS_IP_TYPE: 'ipv5' }, /invalid NACOS_IP_TYPE="ipv5": expected one of IPv4, IPv6$/],
+  ['NACOS_SERVER_ADDR form', { NACOS_SERVER_ADDR: 'ftp://x:8848' }, /invalid NACOS_SERVER_ADDR="ftp:\/\/x:8848": expected host\[:port\] or \[IPv6\]:port, optionally with http:\/\/ or https:\/\//],
+  ['NACOS_SERVER_ADDR port', { NACOS_SERVER_ADDR: 'x:8848,y:99999' }, /invalid NACOS_SERVER_ADDR="x:8848,y:99999": expected host\[:port\].*; "y:99999": port 99999 is not between 1 and 65535$/],
+  ['NACOS_SERVER_ADDR IPv6', { NACOS_SERVER_ADDR: '[::g]:8848' }, /invalid NACOS_SERVER_ADDR="\[::g\]:8848": expected host\[:port\]/],
   ['NACOS_SERVICE_NAME', { NACOS_SERVICE_NAME: 'bad name!' }, /invalid NACOS_SERVICE_NAME="bad name!": expected letters, digits/],
   ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, /invalid LOG_LEVEL="loud": expected one of fatal, error, warn, info, debug, trace, silent/],
   ['NACOS_TRANSPORT', { NACOS_TRANSPORT: 'udp' }, /invalid NACOS_TRANSPORT="udp": expected one of http, grpc/],

@@ -1,4 +1,4 @@
-// `npm run demo` as a user runs it, on a Nacos port of its own (38848) so that the demo installs,
+// `npm run demo` as a user runs it, on a Nacos port of its own (free at run time) so that the demo installs,
 // starts and stops its own server: the banner, the services answering and registered in Nacos,
 // live config, load balancing, the monitoring routes, LOG_LEVEL=debug, then Ctrl-C (SIGINT to the process group, as a
 // terminal sends it) and nothing left: no process, no listening port.
@@ -8,10 +8,11 @@ import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { listInstances, nacosRequest, waitFor } from './helpers/nacos-api.ts'
-import { freePort, gone, refused } from './helpers/ports.ts'
+import { freeNacosPort, freePort, gone, refused } from './helpers/ports.ts'
+import { SUITE_TRANSPORT } from './helpers/transports.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const NACOS_PORT = 38848
+const NACOS_PORT = await freeNacosPort()
 const NACOS = `127.0.0.1:${NACOS_PORT}`
 const DATA_ID = 'example-api.yaml'
 
@@ -40,10 +41,10 @@ t.test('npm run demo starts Nacos and the services, and Ctrl-C leaves nothing be
   const started = Date.now()
   await waitFor(() => out.includes('Ctrl-C stops everything') || out.includes('error:') || demo.exitCode !== null, 200_000, 200)
   t.comment(`banner after ${((Date.now() - started) / 1000).toFixed(1)} s`)
-  t.match(out, /no Nacos on 127\.0\.0\.1:38848: installing .* and starting one/, 'the demo starts a Nacos of its own')
+  t.match(out, new RegExp(`no Nacos on 127\\.0\\.0\\.1:${NACOS_PORT}: installing .* and starting one`), 'the demo starts a Nacos of its own')
   t.match(out, new RegExp(`API +http://127\\.0\\.0\\.1:${apiPort}/hello`), 'prints the API URL')
   t.match(out, new RegExp(`Swagger UI +http://127\\.0\\.0\\.1:${apiPort}/documentation`), 'prints the Swagger UI URL')
-  t.match(out, /Nacos console +http:\/\/127\.0\.0\.1:38848\/nacos/, 'prints the Nacos console URL')
+  t.match(out, new RegExp(`Nacos console +http://127\\.0\\.0\\.1:${NACOS_PORT}/nacos`), 'prints the Nacos console URL')
 
   const api = `http://127.0.0.1:${apiPort}`
   const hello = await (await fetch(`${api}/hello?name=demo`)).json() as { message: string, source: string }
@@ -80,7 +81,10 @@ t.test('npm run demo starts Nacos and the services, and Ctrl-C leaves nothing be
   // Next run starts from the demo's own settings again.
   await nacosRequest('/v1/cs/configs', { dataId: DATA_ID, group: 'DEFAULT_GROUP' }, 'DELETE', NACOS)
 
-  t.match(out, /DEBUG nacos http .*url=http:\/\/127\.0\.0\.1:38848\/nacos\/v1\/ns\/instance /, 'LOG_LEVEL=debug shows the Nacos calls')
+  const call = SUITE_TRANSPORT === 'http'
+    ? new RegExp(`DEBUG nacos http .*url=http://127\\.0\\.0\\.1:${NACOS_PORT}/nacos/v1/ns/instance `)
+    : new RegExp(`DEBUG nacos grpc request .*type=InstanceRequest.*server=127\\.0\\.0\\.1:${NACOS_PORT + 1000}`)
+  t.match(out, call, 'LOG_LEVEL=debug shows the Nacos calls')
 
   const pids = [...out.matchAll(/\] +(\S+) started \(pid (\d+), port \d+\)/g)].map((m) => ({ name: m[1] as string, pid: Number(m[2]) }))
   t.same(pids.map((p) => p.name).sort(), ['api', 'echo-1', 'echo-2'], 'the demo names the processes it started')
@@ -95,7 +99,7 @@ t.test('npm run demo starts Nacos and the services, and Ctrl-C leaves nothing be
   for (const name of ['api', 'echo-1', 'echo-2']) {
     t.match(out, new RegExp(`\\[${name}\\] +\\S+ INFO  nacos deregistered`), `${name} deregistered on the way out`)
   }
-  t.match(out, /stopped Nacos on port 38848/, 'the Nacos the demo started is stopped')
+  t.match(out, new RegExp(`stopped Nacos on port ${NACOS_PORT}`), 'the Nacos the demo started is stopped')
   for (const { name, pid } of [...pids, { name: 'nacos', pid: nacosPid }]) t.ok(gone(pid), `${name} (pid ${pid}) is gone`)
   t.ok(gone(-(demo.pid as number)), 'no process is left in the demo\'s process group')
   for (const port of [apiPort, ...echoPorts, NACOS_PORT, NACOS_PORT + 1000, NACOS_PORT + 1001]) {

@@ -10,8 +10,8 @@ import { createGrpcTransport, GrpcTransportError, type GrpcTransportOptions } fr
 import type { InstanceSpec, ServiceSnapshot, Transport } from '../src/transport/types.ts'
 import { NACOS_ADDR, listInstances, uniqueService, waitFor, type NacosHost } from './helpers/nacos-api.ts'
 import { closedPort, deregister, openPorts, recordingLog, register } from './helpers/instances.ts'
-import { freePort, refused } from './helpers/ports.ts'
 import { startNacos, stopNacos } from './helpers/private-nacos.ts'
+import { freeNacosPort } from './helpers/ports.ts'
 
 const CHILD = fileURLToPath(new URL('./fixtures/grpc-child.ts', import.meta.url))
 const GROUP = 'DEFAULT_GROUP'
@@ -341,13 +341,6 @@ t.test('close: a process that registered, watched and closed exits by itself', a
   await waitFor(async () => (await listInstances(service)).length === 0, 5000)
 })
 
-/** An HTTP port p for a private Nacos with p+1000 and p+1001 (gRPC) free too. */
-async function privatePort (): Promise<number> {
-  for (;;) {
-    const p = await freePort()
-    if (p + 1001 <= 65535 && await refused(p + 1000) && await refused(p + 1001)) return p
-  }
-}
 
 async function tokenFor (addr: string): Promise<string> {
   const res = await fetch(`http://${addr}/nacos/v1/auth/login`, { method: 'POST', body: new URLSearchParams({ username: 'nacos', password: 'nacos' }) })
@@ -361,7 +354,7 @@ async function listAuthed (addr: string, service: string): Promise<NacosHost[]> 
 }
 
 t.test('private auth-enabled server: credentials work, none or wrong ones fail clearly; restarted: reconnect, redo, pushes again', { timeout: 300_000 }, async (t) => {
-  const port = await privatePort()
+  const port = await freeNacosPort()
   const addr = await startNacos(port, { auth: true })
   t.teardown(async () => { await stopNacos(port) })
 

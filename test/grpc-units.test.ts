@@ -1,13 +1,12 @@
 // Pieces of the gRPC transport that need no server: the hand-written codec of Nacos's Payload
 // message (what it writes must be what protobuf writes, checked against bytes built by hand from
 // the .proto's field numbers; it reads what it writes and skips fields it does not know), the
-// AK/SK signature headers, md5 and server address parsing.
+// AK/SK signature headers and md5 (server addresses: test/unit/server-addr.test.ts).
 import t from 'tap'
 import { createHmac } from 'node:crypto'
 import { Auth } from '../src/transport/grpc/auth.ts'
 import { decodePayload, encodePayload, jsonPayload, parseBody } from '../src/transport/grpc/proto.ts'
 import { md5Hex } from '../src/transport/grpc/config.ts'
-import { parseServerAddr } from '../src/transport/grpc/index.ts'
 
 t.test('encodes Payload{metadata=2{type=3, headers=7, clientIp=8}, body=3{value=2}} as protobuf does', async (t) => {
   const bytes = encodePayload({ type: 'A', clientIp: 'B', headers: { k: 'v' }, body: Buffer.from('{}') })
@@ -43,14 +42,6 @@ t.test('md5 as the server computes it: "" for no content, hex of the UTF-8 bytes
   t.equal(md5Hex(null), '')
   t.equal(md5Hex(''), 'd41d8cd98f00b204e9800998ecf8427e')
   t.equal(md5Hex('配置'), '224e2ccda861c2514faa683b3683c361')
-})
-
-t.test('server addresses: host:port, http:// prefix, IPv6, default port, bad port', async (t) => {
-  t.same(parseServerAddr('127.0.0.1:8848'), { host: '127.0.0.1', port: 8848 })
-  t.same(parseServerAddr('http://nacos.local:8849/'), { host: 'nacos.local', port: 8849 })
-  t.same(parseServerAddr('[::1]:8850'), { host: '::1', port: 8850 })
-  t.same(parseServerAddr('nacos'), { host: 'nacos', port: 8848 })
-  t.throws(() => parseServerAddr('h:99999'), /bad port/)
 })
 
 t.test('AK/SK: naming and config signature headers as the Java client computes them; no login without a username', async (t) => {

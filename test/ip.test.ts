@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { NetworkInterfaceInfo } from 'node:os'
-import { detectIp, inNetwork, isIPv4, type InterfaceTable } from '../src/ip.ts'
+import { detectIp, inNetwork, isIPv4, isLoopback, type InterfaceTable } from '../src/ip.ts'
 
 function v4 (address: string, internal = false): NetworkInterfaceInfo {
   return { address, family: 'IPv4', internal, netmask: '255.255.255.0', mac: '00:00:00:00:00:00', cidr: `${address}/24` }
@@ -63,4 +63,20 @@ t.test('isIPv4', async (t) => {
   t.notOk(isIPv4('256.1.1.1'))
   t.notOk(isIPv4('1.2.3'))
   t.notOk(isIPv4('a.b.c.d'))
+})
+
+t.test('ipType IPv6 (Spring Cloud Alibaba\'s ip-type): global IPv6 first, link-local last, IPv4 when there is no IPv6', async (t) => {
+  t.equal(detectIp({ ipType: 'IPv6' }, table), 'fe80::1', 'only link-local IPv6 here: the first one')
+  t.equal(detectIp({ ipType: 'IPv6' }, { ...table, eth1: [v6('2001:db8::7')] }), '2001:db8::7', 'a routable one wins over link-local')
+  t.equal(detectIp({ ipType: 'IPv6', preferredInterfaces: ['eth0'] }, table), 'fe80::2')
+  t.equal(detectIp({ ipType: 'IPv6', preferredNetworks: ['2001:db8:'] }, { a: [v6('2001:db9::1'), v6('2001:db8::2')] }), '2001:db8::2')
+  t.equal(detectIp({ ipType: 'IPv6' }, { eth0: [v4('10.0.0.5')] }), '10.0.0.5', 'no IPv6: IPv4')
+  t.equal(detectIp({ ipType: 'IPv6' }, {}), '::1')
+  t.equal(detectIp({ ipType: 'IPv4' }, table), '172.17.0.1')
+  t.notOk(inNetwork('2001:db8::1', '0.0.0.0/0'), 'an IPv4 CIDR holds no IPv6 address')
+})
+
+t.test('isLoopback', async (t) => {
+  for (const ip of ['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1']) t.ok(isLoopback(ip), ip)
+  for (const ip of ['10.0.0.1', '::', '0.0.0.0', 'fe80::1', '128.0.0.1']) t.notOk(isLoopback(ip), ip)
 })

@@ -61,7 +61,7 @@ t.test('.env.example names only real settings, and copied to .env it is a valid 
   copyFileSync(`${ROOT}.env.example`, join(dir, '.env'))
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: '@acme/orders-api' }))
   const config = resolveConfig({}, { env: {}, cwd: dir })
-  t.equal(config.serverAddr[0], '127.0.0.1:8848')
+  t.same(config.serverAddr, [{ host: '127.0.0.1', port: 8848, tls: false, contextPath: '/nacos' }])
   t.equal(config.serviceName, 'orders-api', 'the service name comes from package.json')
   t.equal(config.heartbeatIntervalMs, 5000)
 })

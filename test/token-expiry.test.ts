@@ -6,18 +6,13 @@ import Fastify from 'fastify'
 import nacos from '../src/index.ts'
 import { uniqueService, waitFor } from './helpers/nacos-api.ts'
 import { startNacos, stopNacos } from './helpers/private-nacos.ts'
-import { freePort, refused } from './helpers/ports.ts'
+import { freeNacosPort } from './helpers/ports.ts'
+import { TRANSPORTS } from './helpers/transports.ts'
+import { Writable } from 'node:stream'
 
 const TTL_S = 4
 const TTL_PROPERTY = 'nacos.core.auth.plugin.nacos.token.expire.seconds'
 
-/** A free HTTP port whose gRPC ports (+1000, +1001) are free too. */
-async function nacosPort (): Promise<number> {
-  for (;;) {
-    const p = await freePort()
-    if (p + 1001 < 65536 && await refused(p + 1000) && await refused(p + 1001)) return p
-  }
-}
 
 interface Call { url: string, method: string, token: string | undefined, status: number | 'pending' | 'error', at: number }
 
@@ -44,63 +39,78 @@ function spyFetch (t: { teardown: (fn: () => void) => void }, port: number): Cal
   return calls
 }
 
-const port = await nacosPort()
+const port = await freeNacosPort()
 const addr = `127.0.0.1:${port}`
 const base = { serverAddr: addr, ip: '127.0.0.1', dotenv: false, handleSignals: false, logLevel: 'silent' as const, username: 'nacos', password: 'nacos' }
 t.teardown(async () => { await stopNacos(port) })
 
-t.test(`heartbeats, discovery reads and a config watch go on across ${TTL_S} s token expiries with no failed request`, async (t) => {
-  await startNacos(port, { auth: true, properties: { [TTL_PROPERTY]: String(TTL_S) } })
-  const calls = spyFetch(t, port)
-  const serviceName = uniqueService('token-ttl')
-  const dataId = `${serviceName}.json`
-  const app = Fastify()
-  await app.register(nacos, { ...base, serviceName, heartbeatInterval: 0.5, deregisterTime: 3, discoveryRefreshInterval: 500 })
-  t.teardown(() => app.close())
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  await waitFor(() => app.nacos.status().state === 'registered', 10_000)
+t.before(async () => { await startNacos(port, { auth: true, properties: { [TTL_PROPERTY]: String(TTL_S) } }) })
 
-  const seen: unknown[] = []
-  app.nacos.config.watch(dataId, {}, (value) => { seen.push(value) })
-  let listed = 0
-  app.nacos.subscribe(serviceName, (instances) => { listed = instances.length })
+/** What the app logs: a failed request over gRPC shows there (not in fetch), and so do its logins. */
+function logged (): { stream: Writable, lines: string[] } {
+  const lines: string[] = []
+  return { lines, stream: new Writable({ write (chunk, _enc, cb) { lines.push(...String(chunk).split('\n').filter((l) => l !== '')); cb() } }) }
+}
 
-  const start = Date.now()
-  const published: number[] = []
-  // Four lifetimes: at least three tokens expire while the app keeps working.
-  for (let n = 0; Date.now() - start < 4 * TTL_S * 1000; n++) {
-    await app.nacos.config.publish(dataId, { n })
-    published.push(n)
-    await new Promise((resolve) => setTimeout(resolve, 1500))
-  }
-  await waitFor(() => seen.some((v) => (v as { n?: number } | undefined)?.n === published.at(-1)), 5000)
-  const elapsed = Date.now() - start
+for (const transport of TRANSPORTS) {
+  t.test(`${transport}: registration, discovery reads and a config watch go on across ${TTL_S} s token expiries with no failed request`, async (t) => {
+    const calls = spyFetch(t, port)
+    const logs = logged()
+    const serviceName = uniqueService('token-ttl')
+    const dataId = `${serviceName}.json`
+    const app = Fastify({ logger: { level: 'info', stream: logs.stream } })
+    await app.register(nacos, { ...base, transport, logLevel: 'info', serviceName, heartbeatInterval: 0.5, deregisterTime: 3, discoveryRefreshInterval: 500 })
+    t.teardown(() => app.close())
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    await waitFor(() => app.nacos.status().state === 'registered', 10_000)
 
-  // A 404 to a config read is Nacos's answer "no such config" (the watch's first read), not a failure.
-  const absent = (c: Call): boolean => c.status === 404 && c.method === 'GET' && new URL(c.url).pathname.endsWith('/v1/cs/configs')
-  const failed = calls.filter((c) => c.status === 'error' || (typeof c.status === 'number' && c.status >= 400 && !absent(c)))
-  const tokens = new Set(calls.map((c) => c.token).filter((v) => v !== undefined))
-  const logins = calls.filter((c) => c.url.endsWith('/v1/auth/login'))
-  const counts = app.nacos.status().counts
-  t.comment(`${elapsed} ms = ${(elapsed / 1000 / TTL_S).toFixed(1)} token lifetimes; ${calls.length} requests, ${failed.length} failed; ${logins.length} logins, ${tokens.size} tokens used; ${counts.beats} beats (${counts.failedBeats} failed); ${published.length} configs published, the watcher saw ${seen.length} changes`)
-  t.same(failed.map((c) => `${c.status} ${new URL(c.url).pathname}`), [], 'no request failed')
-  t.ok(tokens.size >= 4, `a fresh token before each expiry (${tokens.size} tokens over ${elapsed} ms)`)
-  t.equal(counts.failedBeats, 0)
-  t.equal(counts.failedRegistrations, 0)
-  t.equal(counts.reRegistrations, 0, 'never lost')
-  t.ok(counts.beats >= (4 * TTL_S) / 0.5 - 4, `kept beating (${counts.beats})`)
-  t.equal(listed, 1, 'discovery still lists the instance')
-  t.same(seen.filter((v) => v !== undefined), published.map((n) => ({ n })), 'the watcher saw every published value, in order')
-})
+    const seen: unknown[] = []
+    app.nacos.config.watch(dataId, {}, (value) => { seen.push(value) })
+    let listed = 0
+    app.nacos.subscribe(serviceName, (instances) => { listed = instances.length })
 
-t.test('a server restart that invalidates the token leads to a fresh login, and the instance is registered again', async (t) => {
+    const start = Date.now()
+    const published: number[] = []
+    // Four lifetimes: at least three tokens expire while the app keeps working.
+    for (let n = 0; Date.now() - start < 4 * TTL_S * 1000; n++) {
+      await app.nacos.config.publish(dataId, { n })
+      published.push(n)
+      await new Promise((resolve) => setTimeout(resolve, 1500))
+    }
+    await waitFor(() => seen.some((v) => (v as { n?: number } | undefined)?.n === published.at(-1)), 5000)
+    const elapsed = Date.now() - start
+
+    // A 404 to a config read is Nacos's answer "no such config" (the watch's first read), not a failure.
+    const absent = (c: Call): boolean => c.status === 404 && c.method === 'GET' && new URL(c.url).pathname.endsWith('/v1/cs/configs')
+    const failed = calls.filter((c) => c.status === 'error' || (typeof c.status === 'number' && c.status >= 400 && !absent(c)))
+    const warnings = logs.lines.filter((l) => /"level":(40|50|60)/.test(l))
+    // Over HTTP each call carries the token it used; gRPC logs in over node:http and logs each login.
+    const logins = transport === 'http' ? calls.filter((c) => c.url.endsWith('/v1/auth/login')).length : logs.lines.filter((l) => l.includes('nacos login succeeded')).length
+    const counts = app.nacos.status().counts
+    const tokens = transport === 'http' ? new Set(calls.map((c) => c.token).filter((v) => v !== undefined)).size : logins
+    t.comment(`${transport}: ${elapsed} ms = ${(elapsed / 1000 / TTL_S).toFixed(1)} token lifetimes; ${calls.length} HTTP requests, ${failed.length} failed; ${logins} logins, ${tokens} tokens used; ${counts.beats} beats (${counts.failedBeats} failed); ${warnings.length} warnings; ${published.length} configs published, the watcher saw ${seen.length} changes`)
+    t.same(failed.map((c) => `${c.status} ${new URL(c.url).pathname}`), [], 'no HTTP request failed')
+    t.same(warnings, [], 'nothing warned or failed')
+    t.ok(tokens >= 4, `a fresh token before each expiry (${tokens} tokens over ${elapsed} ms)`)
+    t.equal(counts.failedBeats, 0)
+    t.equal(counts.failedRegistrations, 0)
+    t.equal(counts.reRegistrations, 0, 'never lost')
+    if (transport === 'http') t.ok(counts.beats >= (4 * TTL_S) / 0.5 - 4, `kept beating (${counts.beats})`)
+    t.equal(listed, 1, 'discovery still lists the instance')
+    t.same(seen.filter((v) => v !== undefined), published.map((n) => ({ n })), 'the watcher saw every published value, in order')
+  })
+}
+
+// Over gRPC a restart drops the connection; test/grpc-transport.test.ts proves the new login and
+// the redone registration on an auth server.
+t.test('HTTP: a server restart that invalidates the token leads to a fresh login, and the instance is registered again', async (t) => {
   // A long lifetime, so that only the restart (a new token key) can invalidate the token.
   await stopNacos(port)
   await startNacos(port, { auth: true })
   const calls = spyFetch(t, port)
   const serviceName = uniqueService('token-restart')
   const app = Fastify()
-  await app.register(nacos, { ...base, serviceName, heartbeatInterval: 0.5, deregisterTime: 3 })
+  await app.register(nacos, { ...base, transport: 'http', serviceName, heartbeatInterval: 0.5, deregisterTime: 3 })
   t.teardown(() => app.close())
   await app.listen({ port: 0, host: '127.0.0.1' })
   await waitFor(() => app.nacos.status().state === 'registered', 10_000)

@@ -38,6 +38,8 @@ export class ConfigCenter {
   readonly #log: ConfigLogger
   readonly #values = new Map<string, unknown>()
   readonly #watches = new Set<() => void>()
+  /** The content last rejected, by group and dataId, with why: logged once however many watches see it. */
+  readonly #rejected = new Map<string, { content: string | null, reason: string }>()
   #closed = false
 
   constructor (options: ConfigCenterOptions) {
@@ -77,12 +79,20 @@ export class ConfigCenter {
     const info = { dataId, group: options.group ?? DEFAULT_GROUP }
     const onContent = (content: string | null): void => {
       let value: unknown
+      const key = `${info.group}@@${dataId}`
       try {
         value = parseConfig(dataId, info.group, options, content)
       } catch (err) {
-        this.#log.error({ dataId, group: info.group, err }, 'config change rejected: keeping the last good value')
+        const last = this.#rejected.get(key)
+        const reason = (err as Error).message
+        if (last?.content !== content || last.reason !== reason) {
+          this.#rejected.set(key, { content, reason })
+          this.#log.error({ dataId, group: info.group, err }, 'config change rejected: keeping the last good value')
+        }
         return
       }
+      // Another watch of the same content may still reject it; a later content is news again.
+      if (this.#rejected.get(key)?.content !== content) this.#rejected.delete(key)
       try {
         listener(value, content || undefined)
       } catch (err) {

@@ -4,6 +4,7 @@ import { Value } from '@sinclair/typebox/value'
 import type { TSchema } from '@sinclair/typebox'
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 import { ConfigInvalidError } from '../errors.js'
+import { allowedValues } from '../expected.js'
 
 export type ConfigType = 'json' | 'yaml' | 'properties' | 'text'
 
@@ -59,5 +60,7 @@ export function parseConfig (dataId: string, group: string, options: { type?: Co
   value = Value.Default(schema, value)
   if (Value.Check(schema, value)) return value
   const first = Value.Errors(schema, value).First()
-  throw new ConfigInvalidError(dataId, group, first?.path || '/', first?.message ?? 'does not match the schema')
+  const allowed = first === undefined ? undefined : allowedValues(first.schema)
+  const reason = allowed !== undefined ? `expected ${allowed}` : first?.message ?? 'does not match the schema'
+  throw new ConfigInvalidError(dataId, group, first?.path || '/', reason)
 }

@@ -197,7 +197,8 @@ export class Discovery {
       this.#apply(entry, snapshot.hosts, snapshot.lastRefTime)
     } catch (err) {
       if (this.#closed) return
-      if (this.#reachable) {
+      // A server of the wrong protocol was said once where it was found (the transport).
+      if (this.#reachable && (err as { code?: string }).code !== 'FST_NACOS_WRONG_TRANSPORT') {
         this.#log.warn({ service: entry.service, group: entry.group, err: { message: (err as Error).message } },
           'Nacos unreachable: serving the last known instances')
       }

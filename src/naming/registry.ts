@@ -69,9 +69,9 @@ export class Registry {
     this.#retryDelay = options.retryDelay ?? ((attempt) => backoffDelay(attempt, 500, 10_000))
   }
 
-  /** Fixes the address to advertise; called once the server listens. */
-  listening (boundPort: number): void {
-    this.#instance = advertisedInstance(this.#config, boundPort)
+  /** Fixes the address to advertise; called once the server listens (on `addresses`, when known). */
+  listening (boundPort: number, addresses: readonly string[] = []): void {
+    this.#instance = advertisedInstance(this.#config, boundPort, addresses, (obj, msg) => { this.#log.warn(obj, msg) })
   }
 
   status (): RegistryStatus {

@@ -4,6 +4,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { NacosConfig } from '../settings.js'
 import { NoSdkClientError } from '../errors.js'
+import { authority, DEFAULT_CONTEXT_PATH } from '../server-addr.js'
 import type { Transport } from './types.js'
 import type { NamingClient } from './http/sdk-repairs.js'
 
@@ -16,8 +17,13 @@ export interface LoadedTransport {
 export async function loadTransport (config: NacosConfig, log: FastifyBaseLogger): Promise<LoadedTransport> {
   if (config.transport === 'grpc') {
     const { createGrpcTransport } = await import('./grpc/index.js')
+    // parseServerList made every server share one scheme and context path.
+    const [first] = config.serverAddr
     const transport = createGrpcTransport({
-      serverAddr: config.serverAddr,
+      serverAddr: config.serverAddr.map(authority),
+      // https:// means TLS on the gRPC port and for the login on the HTTP port.
+      tls: first?.tls === true ? { loginHttps: true } : false,
+      contextPath: first?.contextPath ?? DEFAULT_CONTEXT_PATH,
       namespace: config.namespace,
       username: config.username,
       password: config.password,

@@ -13,6 +13,7 @@ import { ConfigInvalidError } from '../../src/errors.ts'
 import { NACOS_ADDR, nacosRequest, uniqueService, waitFor } from '../helpers/nacos-api.ts'
 import { closedPort, recordingLog } from '../helpers/instances.ts'
 import { TRANSPORTS, openTransport, type TransportName } from '../helpers/transports.ts'
+import { parseServer } from '../../src/server-addr.ts'
 
 let transportName: TransportName = TRANSPORTS[0]
 
@@ -49,7 +50,7 @@ function countingSetup (t: { teardown: (fn: () => void) => void }) {
   const cacheDir = mkdtempSync(join(tmpdir(), 'nacos-cc-'))
   const http = new CountingClient()
   const { log } = recordingLog()
-  const transport = new HttpConfig({ serverAddr: [NACOS_ADDR], namespace: 'public', http, log, cacheDir })
+  const transport = new HttpConfig({ serverAddr: [parseServer(NACOS_ADDR)], namespace: 'public', http, log, cacheDir })
   const center = new ConfigCenter({ transport, log })
   t.teardown(() => {
     center.close()

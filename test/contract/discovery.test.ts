@@ -11,6 +11,7 @@ import type { HttpTransport } from '../../src/transport/http/index.ts'
 import { NACOS_ADDR, listInstances, uniqueService, waitFor } from '../helpers/nacos-api.ts'
 import { closedPort, deregister, openPorts, recordingLog, register } from '../helpers/instances.ts'
 import { startNacos, stopNacos } from '../helpers/private-nacos.ts'
+import { freeNacosPort } from '../helpers/ports.ts'
 import { TRANSPORTS, openTransport, type TransportName } from '../helpers/transports.ts'
 
 let transportName: TransportName = TRANSPORTS[0]
@@ -225,7 +226,7 @@ for (const name of TRANSPORTS) {
     })
 
     await t.test('Nacos down: picks answer from the cache, one warning; Nacos back: one info, changes followed again', { timeout: 200_000 }, async (t) => {
-      const PORT = 18948
+      const PORT = await freeNacosPort()
       const addr = await startNacos(PORT)
       t.teardown(async () => await stopNacos(PORT))
       const open = await openPorts(2)

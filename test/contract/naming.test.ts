@@ -38,8 +38,9 @@ for (const name of TRANSPORTS) {
       const { transport, service, instance } = await registered(t, name, 'contract-naming', 0.5)
       const events: string[] = []
       const stop = transport.naming.keepAlive(instance, { alive: () => events.push('alive'), lost: () => events.push('lost'), failed: () => events.push('failed') })
-      await waitFor(() => events.length >= 2, 5000)
-      t.same([...new Set(events)], ['alive'], 'every answer says alive')
+      // HTTP says alive at every beat; gRPC once the instance is registered on the current connection.
+      await waitFor(() => events.length >= (name === 'http' ? 2 : 1), 5000)
+      t.same([...new Set(events)], ['alive'], 'every report says alive')
 
       const snapshot = await waitFor(async () => { const s = await transport.naming.query({ service, group: 'DEFAULT_GROUP', clusters: [] }); return s.hosts.length === 1 ? s : undefined })
       t.match(snapshot.hosts[0], { ip: '127.0.0.1', port: instance.port, weight: 2, metadata: { zone: 'z1' } })
@@ -53,7 +54,9 @@ for (const name of TRANSPORTS) {
       t.equal(events.length, after, 'no event after the keep-alive was stopped')
     })
 
-    await t.test('keepAlive says lost when Nacos no longer knows the instance', async (t) => {
+    // A gRPC instance is bound to its connection: Nacos forgets it only with the connection, which
+    // the transport redoes itself (test/grpc-transport.test.ts: reset, frozen connection, restart).
+    await t.test('keepAlive says lost when Nacos no longer knows the instance', { skip: name === 'grpc' && 'gRPC never reports lost: it redoes the registration on a new connection' }, async (t) => {
       const { transport, service, instance } = await registered(t, name, 'contract-lost', 0.3)
       let lost = 0
       const stop = transport.naming.keepAlive(instance, { alive: () => {}, lost: () => { lost++ }, failed: () => {} })
@@ -77,7 +80,9 @@ for (const name of TRANSPORTS) {
       t.teardown(stop)
       await waitFor(() => failures.length >= 1, 5000)
       t.match(failures[0]?.message, /ECONNREFUSED/, 'the failure carries its own cause')
-      await t.rejects(transport.naming.probe(), new RegExp(`127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`))
+      // gRPC talks to the HTTP port + 1000 and names the way out.
+      const named = name === 'grpc' ? `127\\.0\\.0\\.1:${port + 1000}: .*ECONNREFUSED.*NACOS_TRANSPORT=http` : `127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`
+      await t.rejects(transport.naming.probe(), new RegExp(named))
     })
 
     await t.test('probe resolves when a server answers; close() is idempotent', async (t) => {

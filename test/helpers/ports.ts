@@ -35,3 +35,15 @@ export function gone (pid: number): boolean {
     return (err as NodeJS.ErrnoException).code === 'ESRCH'
   }
 }
+
+/**
+ * An HTTP port for a private Nacos: nothing listens on it nor on its gRPC ports (+1000, +1001).
+ * Drawn below the OS's ephemeral range, so the gRPC ports cannot be taken by an outgoing socket.
+ */
+export async function freeNacosPort (): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = 20000 + Math.floor(Math.random() * 10000)
+    if (await refused(port) && await refused(port + 1000) && await refused(port + 1001)) return port
+  }
+  throw new Error('no free port for a private Nacos (port, +1000, +1001) in 50 tries')
+}

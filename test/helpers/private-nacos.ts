@@ -23,3 +23,4 @@ export async function startNacos (port: number, opts: StartOptions = {}): Promis
 export async function stopNacos (port: number): Promise<void> {
   await run('bash', [SCRIPT, 'stop'], { env: { ...process.env, NACOS_PORT: String(port) } })
 }
+

@@ -9,6 +9,13 @@ import { NACOS_ADDR } from './nacos-api.ts'
 export const TRANSPORTS = ['http', 'grpc'] as const
 export type TransportName = (typeof TRANSPORTS)[number]
 
+/**
+ * The transport of the plugin-level tests (lifecycle, routes, demo...): the plugin's default,
+ * gRPC, unless NACOS_TRANSPORT says otherwise. The plugin reads the same variable, so a run with
+ * NACOS_TRANSPORT=http (one of CI's runs) takes every such test over HTTP.
+ */
+export const SUITE_TRANSPORT: TransportName = process.env.NACOS_TRANSPORT === 'http' ? 'http' : 'grpc'
+
 type Fn = (obj: object, msg: string) => void
 export interface TestLog { info: Fn, warn: Fn, debug: Fn, error: Fn }
 

@@ -64,6 +64,27 @@ t.test('watch(): current value, then changes; an invalid change is logged and sk
   t.equal(config.watching, 0)
 })
 
+t.test('an invalid value of a union names the allowed values, and is logged once however many watches see it', async (t) => {
+  const { config, center, lines } = setup()
+  const Settings = Type.Object({ strategy: Type.Union([Type.Literal('round-robin'), Type.Literal('random')]), n: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)])) })
+  config.change('s.yaml', 'strategy: random\n')
+  await center.preload([{ dataId: 's.yaml', key: 's', schema: Settings }])
+  const seen: unknown[] = []
+  center.watch('s.yaml', { schema: Settings }, (value) => { seen.push(value) })
+  await sleep(1)
+  const rejected = (): string[] => lines.filter((l) => l.level === 'error').map((l) => (l.obj as { err: Error }).err.message)
+  config.change('s.yaml', 'strategy: bogus\n')
+  config.change('s.yaml', 'strategy: bogus\n')
+  t.same(rejected(), ['Config s.yaml (group DEFAULT_GROUP) is invalid at /strategy: expected one of round-robin, random'], 'once, with the allowed values')
+  config.change('s.yaml', 'strategy: random\nn: 3\n')
+  t.match(rejected()[1], /invalid at \/n: expected one of 1, 2$/, 'another content is news')
+  config.change('s.yaml', 'strategy: round-robin\n')
+  config.change('s.yaml', 'strategy: random\nn: 3\n')
+  t.equal(rejected().length, 3, 'the same bad content after a good one is news again')
+  t.same(seen, [{ strategy: 'random' }, { strategy: 'round-robin' }])
+  t.same(center.values.get('s'), { strategy: 'round-robin' })
+})
+
 t.test('a watcher that throws is logged, not fatal', async (t) => {
   const { config, center, lines } = setup()
   center.watch('x.txt', {}, () => { throw new Error('boom') })

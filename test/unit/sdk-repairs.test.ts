@@ -4,6 +4,7 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { SDK_VERSION, checkSdk, createRepairedNaming, sdkLogger } from '../../src/transport/http/sdk-repairs.ts'
+import { parseServerList } from '../../src/server-addr.ts'
 
 const require = createRequire(import.meta.url)
 
@@ -30,7 +31,7 @@ t.test('the installed SDK has every piece; its failover fails with the last serv
   const errors: Error[] = []
   const tried: string[] = []
   const naming = createRepairedNaming({
-    serverAddr: ['127.0.0.1:1', '127.0.0.1:2'],
+    serverAddr: parseServerList('127.0.0.1:1,127.0.0.1:2'),
     namespace: 'public',
     httpclient: {
       request: async (url: string) => {

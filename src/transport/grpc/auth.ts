@@ -12,7 +12,7 @@ import { createHmac } from 'node:crypto'
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { GrpcTransportError } from './errors.js'
-import type { GrpcLog, ServerAddress } from './connection.js'
+import type { GrpcLog, ServerAddress } from './link.js'
 
 export interface AuthOptions {
   servers: ServerAddress[]

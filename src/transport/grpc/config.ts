@@ -10,7 +10,8 @@
 // re-listens every 3 minutes), and on the next tick for a config whose query failed.
 import { createHash } from 'node:crypto'
 import type { ConfigKey, ConfigTransport } from '../types.js'
-import type { Connection, GrpcLog } from './connection.js'
+import type { Connection } from './connection.js'
+import type { GrpcLog } from './link.js'
 import type { GrpcTransportError } from './errors.js'
 import { NACOS_CONFIG_NOT_FOUND } from './errors.js'
 import type { Json } from './proto.js'
@@ -32,6 +33,8 @@ interface Follow {
   watchers: Set<(content: string | null) => void>
   /** md5 of the content last seen ('' for none), as the server computes it. */
   md5: string
+  /** The content last seen (null: none), handed to a watcher that joins later. */
+  content: string | null
   /** The baseline content was read. */
   initialized: boolean
   /** A change was announced but its content could not be read yet. */
@@ -107,13 +110,19 @@ export class GrpcConfig implements ConfigTransport {
     const k = this.#key(key.dataId, key.group)
     let follow = this.#follows.get(k)
     if (!follow) {
-      follow = { dataId: key.dataId, group: key.group, watchers: new Set(), md5: '', initialized: false, dirty: false, gen: 0, chain: Promise.resolve() }
+      follow = { dataId: key.dataId, group: key.group, watchers: new Set(), md5: '', content: null, initialized: false, dirty: false, gen: 0, chain: Promise.resolve() }
       this.#follows.set(k, follow)
       const f = follow
       f.watchers.add(onChange)
       this.#enqueue(f, async () => { await this.#start(f) })
     } else {
       follow.watchers.add(onChange)
+      // Like the HTTP transport: a new watcher is told the current content first, when there is one.
+      const joined = follow
+      if (joined.initialized && joined.content !== null) {
+        const content = joined.content
+        queueMicrotask(() => { if (joined.watchers.has(onChange)) onChange(content) })
+      }
     }
     const owner = follow
     return () => {
@@ -149,7 +158,9 @@ export class GrpcConfig implements ConfigTransport {
     const gen = this.#gen
     const content = await this.#query(follow, false)
     follow.md5 = md5Hex(content)
+    follow.content = content
     follow.initialized = true
+    if (content !== null) this.#tell(follow, content)
     const changed = await this.#listen([follow], true)
     if (gen === this.#gen && this.#conn.ready) follow.gen = gen
     if (changed.has(follow)) await this.#read(follow, true)
@@ -173,6 +184,11 @@ export class GrpcConfig implements ConfigTransport {
     const md5 = md5Hex(content)
     if (md5 === follow.md5) return
     follow.md5 = md5
+    follow.content = content
+    this.#tell(follow, content)
+  }
+
+  #tell (follow: Follow, content: string | null): void {
     for (const watcher of [...follow.watchers]) {
       try {
         watcher(content)

@@ -18,46 +18,25 @@
 // must never share one. Timers are unref'd, and close() cancels every call, the stream and the
 // channel, so nothing here keeps the process alive after close().
 import * as grpc from '@grpc/grpc-js'
-import { decodePayload, encodePayload, jsonPayload, parseBody, type Json, type Payload } from './proto.js'
+import { jsonPayload, parseBody, type Json, type Payload } from './proto.js'
+import { answerServerRequest, type ServerRequestHandler } from './server-requests.js'
 import {
+  closedError,
   GrpcTransportError,
   NACOS_INVALID_SERVER_STATUS,
+  NACOS_NO_RIGHT,
   NACOS_UN_REGISTER
 } from './errors.js'
+import { abandonLink, checkServer, describeGrpcError, grpcAddress, healthCheck, openLink, unary, type GrpcLog, type Link, type LinkOptions, type ServerAddress } from './link.js'
 
-export interface GrpcLog {
-  debug?: (obj: object, msg: string) => void
-  info: (obj: object, msg: string) => void
-  warn: (obj: object, msg: string) => void
-  error: (obj: object, msg: string) => void
-}
-
-/** A Nacos server as configured: host and HTTP port (the gRPC port is derived). */
-export interface ServerAddress {
-  host: string
-  port: number
-}
-
-export interface ConnectionOptions {
+export interface ConnectionOptions extends LinkOptions {
   servers: ServerAddress[]
-  grpcPortOffset: number
-  credentials: grpc.ChannelCredentials
-  channelOptions?: grpc.ChannelOptions
-  labels: Record<string, string>
-  tenant: string
-  clientVersion: string
-  clientIp: string
-  requestTimeoutMs: number
   /** A health check runs after this long without any traffic (Java client: 5 s). */
   healthCheckIdleMs: number
-  healthCheckTimeoutMs: number
   reconnectBaseMs: number
   reconnectMaxMs: number
   log: GrpcLog
 }
-
-/** Answers one kind of server request; returns the response type and body (requestId is added). */
-export type ServerRequestHandler = (body: Json) => { type: string, body?: Json }
 
 export interface RequestOptions {
   timeoutMs?: number
@@ -65,65 +44,10 @@ export interface RequestOptions {
   headers?: () => Promise<Record<string, string>> | Record<string, string>
 }
 
-interface Link {
-  client: grpc.Client
-  stream: grpc.ClientDuplexStream<Payload, Payload>
-  server: ServerAddress
-  address: string
-  connectionId: string
-  abandoned: boolean
-  setupAck: (() => void) | undefined
-}
-
 interface Waiter {
   resolve: (link: Link) => void
   reject: (err: Error) => void
   timer: NodeJS.Timeout
-}
-
-const REQUEST_METHOD = '/Request/request'
-const STREAM_METHOD = '/BiRequestStream/requestBiStream'
-const SERVER_CHECK_TIMEOUT_MS = 3000
-const SETUP_ACK_TIMEOUT_MS = 3000
-
-const serialize = (p: Payload): Buffer => encodePayload(p)
-const deserialize = (b: Buffer): Payload => decodePayload(b)
-
-export function grpcAddress (server: ServerAddress, offset: number): string {
-  const host = server.host.includes(':') && !server.host.startsWith('[') ? `[${server.host}]` : server.host
-  return `${host}:${server.port + offset}`
-}
-
-/** What a failed gRPC call says, in words (the status name, not only its number). */
-export function describeGrpcError (err: unknown): string {
-  const e = err as Partial<grpc.ServiceError>
-  if (typeof e?.code === 'number') {
-    const name = grpc.status[e.code] ?? `status ${e.code}`
-    return `${name}${e.details ? `: ${e.details}` : ''}`
-  }
-  return err instanceof Error ? err.message : String(err)
-}
-
-function channelOptions (extra: grpc.ChannelOptions | undefined): grpc.ChannelOptions {
-  return {
-    // The server identifies a client by its TCP connection: never share one with another client.
-    'grpc.use_local_subchannel_pool': 1,
-    'grpc.max_receive_message_length': 10 * 1024 * 1024,
-    'grpc.enable_retries': 0,
-    ...extra
-  }
-}
-
-function unary (client: grpc.Client, payload: Payload, deadline: number, calls?: Set<grpc.ClientUnaryCall>): Promise<Payload> {
-  return new Promise((resolve, reject) => {
-    const call = client.makeUnaryRequest(REQUEST_METHOD, serialize, deserialize, payload, new grpc.Metadata(), { deadline }, (err, res) => {
-      calls?.delete(call)
-      if (err) reject(err)
-      else if (!res) reject(new Error('empty response'))
-      else resolve(res)
-    })
-    calls?.add(call)
-  })
 }
 
 export class Connection {
@@ -220,7 +144,8 @@ export class Connection {
    */
   async request (type: string, body: Json, opts: RequestOptions = {}): Promise<Json> {
     const timeoutMs = opts.timeoutMs ?? this.#opts.requestTimeoutMs
-    const deadline = Date.now() + timeoutMs
+    const started = Date.now()
+    const deadline = started + timeoutMs
     let lastProblem = ''
     for (;;) {
       const link = await this.#waitReady(deadline, type, timeoutMs, lastProblem)
@@ -229,7 +154,7 @@ export class Connection {
       try {
         res = await unary(link.client, jsonPayload(type, body, headers, this.#opts.clientIp), deadline, this.#calls)
       } catch (err) {
-        if (this.closed) throw this.#closedError(type)
+        if (this.closed) throw closedError(type)
         const code = (err as grpc.ServiceError).code
         if (code === grpc.status.DEADLINE_EXCEEDED || Date.now() >= deadline) {
           throw new GrpcTransportError('timeout', `Nacos did not answer ${type} within ${timeoutMs} ms (server ${link.address})`, { requestType: type, cause: err })
@@ -241,6 +166,7 @@ export class Connection {
       }
       this.#lastActive = Date.now()
       const json = parseBody(res)
+      this.#opts.log.debug?.({ type, server: link.address, answer: res.type, ms: this.#lastActive - started }, 'nacos grpc request')
       if (res.type === 'ErrorResponse') {
         const errorCode = Number(json.errorCode)
         const message = typeof json.message === 'string' ? json.message : ''
@@ -261,29 +187,13 @@ export class Connection {
   }
 
   #answerError (type: string, errorCode: number, message: string): GrpcTransportError {
-    const kind = errorCode === 403 ? 'auth' : 'server'
+    const kind = errorCode === NACOS_NO_RIGHT ? 'auth' : 'server'
     return new GrpcTransportError(kind, `Nacos refused ${type} (error ${errorCode}${message ? `: ${message}` : ''})`, { errorCode, requestType: type })
-  }
-
-  #closedError (type?: string): GrpcTransportError {
-    return new GrpcTransportError('closed', `the Nacos gRPC transport is closed${type ? ` (${type} not sent)` : ''}`, type ? { requestType: type } : {})
   }
 
   /** Resolves when `server` answers a ServerCheckRequest on its gRPC port (a throwaway channel). */
   async checkServer (server: ServerAddress, timeoutMs: number): Promise<void> {
-    const address = grpcAddress(server, this.#opts.grpcPortOffset)
-    const client = new grpc.Client(address, this.#opts.credentials, channelOptions(this.#opts.channelOptions))
-    try {
-      const res = await unary(client, jsonPayload('ServerCheckRequest', {}, {}, this.#opts.clientIp), Date.now() + timeoutMs, this.#calls)
-      if (res.type !== 'ServerCheckResponse') {
-        const body = parseBody(res)
-        throw new Error(typeof body.message === 'string' && body.message ? body.message : `unexpected answer ${res.type}`)
-      }
-    } catch (err) {
-      throw new Error(`${address}: ${describeGrpcError(err)}`)
-    } finally {
-      client.close()
-    }
+    await checkServer(server, this.#opts, timeoutMs, this.#calls)
   }
 
   async close (): Promise<void> {
@@ -296,14 +206,14 @@ export class Connection {
     this.#sleepers.clear()
     for (const waiter of this.#waiters) {
       clearTimeout(waiter.timer)
-      waiter.reject(this.#closedError())
+      waiter.reject(closedError())
     }
     this.#waiters.clear()
     for (const call of this.#calls) call.cancel()
     this.#calls.clear()
     const link = this.#link
     this.#link = undefined
-    if (link) this.#abandon(link)
+    if (link) abandonLink(link)
     this.#upListeners.clear()
     this.#downListeners.clear()
   }
@@ -339,7 +249,7 @@ export class Connection {
         continue
       }
       if (this.#state !== 'connecting') {
-        this.#abandon(link)
+        abandonLink(link)
         return
       }
       this.#link = link
@@ -360,61 +270,13 @@ export class Connection {
   }
 
   async #open (server: ServerAddress): Promise<Link> {
-    const address = grpcAddress(server, this.#opts.grpcPortOffset)
-    const client = new grpc.Client(address, this.#opts.credentials, channelOptions(this.#opts.channelOptions))
-    let stream: grpc.ClientDuplexStream<Payload, Payload> | undefined
-    let link: Link | undefined
-    try {
-      const checkTimeout = Math.min(SERVER_CHECK_TIMEOUT_MS, this.#opts.requestTimeoutMs)
-      let check: Payload
-      try {
-        check = await unary(client, jsonPayload('ServerCheckRequest', {}, {}, this.#opts.clientIp), Date.now() + checkTimeout, this.#calls)
-      } catch (err) {
-        throw new Error(`${address}: ${describeGrpcError(err)}`)
-      }
-      const checkBody = parseBody(check)
-      if (check.type !== 'ServerCheckResponse' || typeof checkBody.connectionId !== 'string') {
-        throw new Error(`${address}: ${typeof checkBody.message === 'string' && checkBody.message ? checkBody.message : `answered ${check.type}`}`)
-      }
-      const negotiates = checkBody.supportAbilityNegotiation === true
-      stream = client.makeBidiStreamRequest(STREAM_METHOD, serialize, deserialize, new grpc.Metadata())
-      const current: Link = { client, stream, server, address, connectionId: checkBody.connectionId, abandoned: false, setupAck: undefined }
-      link = current
-      const acked = new Promise<void>((resolve) => { current.setupAck = resolve })
-      stream.on('data', (p: Payload) => { this.#onServerPayload(current, p) })
-      stream.on('error', (err: Error) => { this.#linkDown(current, new Error(`the stream to ${address} failed: ${describeGrpcError(err)}`)) })
-      stream.on('end', () => { this.#linkDown(current, new Error(`the server ${address} ended the stream`)) })
-      stream.write(jsonPayload('ConnectionSetupRequest', {
-        clientVersion: this.#opts.clientVersion,
-        tenant: this.#opts.tenant,
-        labels: this.#opts.labels,
-        // An (empty) ability table asks a negotiating server to confirm the setup.
-        ...(negotiates ? { abilityTable: {} } : {}),
-        headers: {}
-      }, {}, this.#opts.clientIp))
-      // A negotiating server acknowledges once the connection is registered; an older one is
-      // given 100 ms (as the Java client does). The health check below confirms either way.
-      await Promise.race([acked, this.#sleep(negotiates ? SETUP_ACK_TIMEOUT_MS : 100)])
-      if (this.closed) throw this.#closedError()
-      const health = await unary(client, jsonPayload('HealthCheckRequest', {}, {}, this.#opts.clientIp), Date.now() + this.#opts.healthCheckTimeoutMs, this.#calls)
-        .catch((err: unknown) => { throw new Error(`${address}: health check after setup failed: ${describeGrpcError(err)}`) })
-      const healthBody = parseBody(health)
-      if (health.type === 'ErrorResponse' || Number(healthBody.resultCode) !== 200) {
-        throw new Error(`${address}: the connection was not registered (${typeof healthBody.message === 'string' ? healthBody.message : health.type})`)
-      }
-      return current
-    } catch (err) {
-      if (link) this.#abandon(link)
-      else client.close()
-      throw err
-    }
-  }
-
-  #abandon (link: Link): void {
-    link.abandoned = true
-    try { link.stream.end() } catch {}
-    try { link.stream.cancel() } catch {}
-    try { link.client.close() } catch {}
+    return await openLink(server, this.#opts, {
+      calls: this.#calls,
+      onPayload: (link, payload) => { this.#onServerPayload(link, payload) },
+      onDown: (link, reason) => { this.#linkDown(link, reason) },
+      sleep: async (ms) => { await this.#sleep(ms) },
+      closed: () => this.closed
+    })
   }
 
   /** Drops `link` (if it is still the current one) and starts connecting again. */
@@ -424,7 +286,7 @@ export class Connection {
     this.#link = undefined
     this.#state = 'connecting'
     this.#recommended = recommended
-    this.#abandon(link)
+    abandonLink(link)
     this.#emitDown(new GrpcTransportError('unavailable', `the gRPC connection to Nacos was lost: ${reason.message}`, { cause: reason }))
     void this.#connectLoop()
   }
@@ -463,13 +325,12 @@ export class Connection {
       // Two tries for a timeout (a busy server), one for an answer: an answer is the verdict.
       for (let attempt = 0; attempt < 2; attempt++) {
         try {
-          const res = await unary(link.client, jsonPayload('HealthCheckRequest', {}, {}, this.#opts.clientIp), Date.now() + this.#opts.healthCheckTimeoutMs, this.#calls)
-          const body = parseBody(res)
-          if (res.type !== 'ErrorResponse' && Number(body.resultCode) === 200) {
+          const health = await healthCheck(link, this.#opts, this.#calls)
+          if (health.ok) {
             this.#lastActive = Date.now()
             return
           }
-          problem = `health check answered: ${typeof body.message === 'string' ? body.message : res.type}`
+          problem = `health check answered: ${health.problem}`
           break
         } catch (err) {
           problem = `health check failed: ${describeGrpcError(err)}`
@@ -487,41 +348,13 @@ export class Connection {
   #onServerPayload (link: Link, payload: Payload): void {
     if (link.abandoned) return
     this.#lastActive = Date.now()
-    if (payload.type === 'SetupAckRequest') {
-      link.setupAck?.()
-      return
-    }
-    let body: Json
-    try {
-      body = parseBody(payload)
-    } catch (err) {
-      this.#opts.log.warn({ type: payload.type, err: (err as Error).message }, 'nacos grpc: unreadable server request')
-      return
-    }
-    const handler = this.#handlers.get(payload.type)
-    if (!handler) {
-      if (!payload.type.endsWith('Response')) this.#opts.log.warn({ type: payload.type }, 'nacos grpc: server request without handler, not answered')
-      return
-    }
-    let answer: { type: string, body?: Json }
-    try {
-      answer = handler(body)
-    } catch (err) {
-      this.#opts.log.error({ type: payload.type, err }, 'nacos grpc: handling a server request failed')
-      answer = { type: 'ErrorResponse', body: { resultCode: 500, errorCode: -500, message: 'Handle server request error' } }
-    }
-    const response = { resultCode: 200, errorCode: 0, ...answer.body, requestId: body.requestId }
-    try {
-      link.stream.write(jsonPayload(answer.type, response, undefined, undefined))
-    } catch (err) {
-      this.#opts.log.warn({ type: answer.type, err: (err as Error).message }, 'nacos grpc: could not answer a server request')
-    }
+    answerServerRequest(link, payload, this.#handlers, this.#opts.log)
   }
 
   // ---- helpers ----
 
   #waitReady (deadline: number, type: string, timeoutMs: number, lastProblem: string): Promise<Link> {
-    if (this.#state === 'closed') return Promise.reject(this.#closedError(type))
+    if (this.#state === 'closed') return Promise.reject(closedError(type))
     if (this.#state === 'ready' && this.#link) return Promise.resolve(this.#link)
     this.start()
     return new Promise((resolve, reject) => {

@@ -30,6 +30,10 @@ export class GrpcTransportError extends Error {
   }
 }
 
+export function closedError (type?: string): GrpcTransportError {
+  return new GrpcTransportError('closed', `the Nacos gRPC transport is closed${type ? ` (${type} not sent)` : ''}`, type ? { requestType: type } : {})
+}
+
 // Nacos's own error codes, as its Java API defines them (NacosException, ConfigQueryResponse).
 export const NACOS_NO_RIGHT = 403
 export const NACOS_UN_REGISTER = 301

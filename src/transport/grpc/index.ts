@@ -7,13 +7,15 @@ import * as grpc from '@grpc/grpc-js'
 import type { Transport } from '../types.js'
 import { Auth, type Resource } from './auth.js'
 import { GrpcConfig } from './config.js'
-import { Connection, type GrpcLog, type ServerAddress } from './connection.js'
-import { GrpcTransportError } from './errors.js'
+import { Connection } from './connection.js'
+import type { GrpcLog } from './link.js'
+import { GrpcTransportError, NACOS_NO_RIGHT } from './errors.js'
 import { GrpcNaming, type Caller } from './naming.js'
 import type { Json } from './proto.js'
+import { parseServer } from '../../server-addr.js'
 
-export { GrpcTransportError, type GrpcErrorKind } from './errors.js'
-export type { GrpcLog, ServerAddress } from './connection.js'
+export { GrpcTransportError } from './errors.js'
+export type { GrpcLog } from './link.js'
 
 export interface GrpcTlsOptions {
   /** PEM of the CA(s) to trust; the system's roots when absent. */
@@ -28,7 +30,7 @@ export interface GrpcTlsOptions {
 }
 
 export interface GrpcTransportOptions {
-  /** Nacos servers as `host:port` of their HTTP port (http:// prefixes and IPv6 [::1]:8848 accepted). */
+  /** Nacos servers as `host:port` of their HTTP port (the forms of NACOS_SERVER_ADDR; scheme and path are taken from tls and contextPath). */
   serverAddr: string[]
   /** gRPC port = HTTP port + this (default 1000, Nacos's own default). */
   grpcPortOffset?: number
@@ -72,21 +74,6 @@ export interface GrpcTransportOptions {
 const noop = (): void => {}
 const silentLog: GrpcLog = { debug: noop, info: noop, warn: noop, error: noop }
 
-/** Parses `host:port`, `http://host:port`, `[v6]:port` or `host` (port 8848). */
-export function parseServerAddr (addr: string): ServerAddress {
-  const bare = addr.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '')
-  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(bare)
-  if (v6) return { host: v6[1] as string, port: v6[2] ? Number(v6[2]) : 8848 }
-  const i = bare.lastIndexOf(':')
-  if (i > 0 && bare.indexOf(':') === i) {
-    const port = Number(bare.slice(i + 1))
-    if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`invalid Nacos server address "${addr}": bad port`)
-    return { host: bare.slice(0, i), port }
-  }
-  if (!bare) throw new Error(`invalid Nacos server address "${addr}"`)
-  return { host: bare, port: 8848 }
-}
-
 function localIp (): string {
   for (const list of Object.values(networkInterfaces())) {
     for (const nic of list ?? []) {
@@ -106,7 +93,7 @@ function credentialsFor (tls: GrpcTransportOptions['tls']): { credentials: grpc.
 }
 
 export function createGrpcTransport (options: GrpcTransportOptions): Transport {
-  const servers = options.serverAddr.map(parseServerAddr)
+  const servers = options.serverAddr.map(parseServer)
   if (servers.length === 0) throw new Error('the gRPC transport needs at least one Nacos server address (serverAddr)')
   const log = options.log ?? silentLog
   const namespace = options.namespace && options.namespace !== '' ? options.namespace : 'public'
@@ -152,11 +139,11 @@ export function createGrpcTransport (options: GrpcTransportOptions): Transport {
     try {
       return await send()
     } catch (err) {
-      if (!(err instanceof GrpcTransportError) || err.kind !== 'auth' || err.errorCode !== 403) throw err
+      if (!(err instanceof GrpcTransportError) || err.kind !== 'auth' || err.errorCode !== NACOS_NO_RIGHT) throw err
       // The token may have expired or been revoked: log in again once and retry.
       if (await auth.refresh()) return await send()
       if (!hasCredentials) {
-        throw new GrpcTransportError('auth', `${err.message}; the server requires authentication: set username/password (or accessKey/secretKey)`, { errorCode: 403, requestType: type, cause: err })
+        throw new GrpcTransportError('auth', `${err.message}; the server requires authentication: set username/password (or accessKey/secretKey)`, { errorCode: NACOS_NO_RIGHT, requestType: type, cause: err })
       }
       throw err
     }
@@ -167,6 +154,7 @@ export function createGrpcTransport (options: GrpcTransportOptions): Transport {
     grpcPortOffset,
     probeTimeoutMs: Math.min(requestTimeoutMs, 3000),
     redoIntervalMs: options.redoIntervalMs ?? 3000,
+    login: async () => { await auth.headers({ module: 'internal' }) },
     log
   })
   const config = new GrpcConfig(conn, call, {

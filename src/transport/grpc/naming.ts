@@ -16,13 +16,13 @@
 // service registered through this transport are sent together as a BatchInstanceRequest (and
 // deregistering one re-sends the rest), as the Java client's batch registration does.
 //
-// Watches: the server keeps one subscriber per service per connection, so a service is
-// subscribed once with all clusters (as the Java client's subscribe does) and each watcher gets
-// the hosts of its clusters, filtered here. Snapshots are delivered in lastRefTime order; one
-// equal to the last delivered is not delivered again.
-import type { InstanceSpec, KeepAliveEvents, NamingTransport, RawHost, ServiceRef, ServiceSnapshot } from '../types.js'
-import type { Connection, GrpcLog } from './connection.js'
-import { GrpcTransportError } from './errors.js'
+// Watches are subscriptions.ts's; this module redoes them after a reconnect.
+import type { InstanceSpec, KeepAliveEvents, NamingTransport, ServiceRef, ServiceSnapshot } from '../types.js'
+import { groupedName } from '../../naming/names.js'
+import { Subscriptions, toSnapshot } from './subscriptions.js'
+import type { Connection } from './connection.js'
+import type { GrpcLog } from './link.js'
+import { GrpcTransportError, NACOS_NO_HANDLER } from './errors.js'
 import type { Json } from './proto.js'
 import type { Resource } from './auth.js'
 
@@ -34,6 +34,8 @@ export interface NamingOptions {
   grpcPortOffset: number
   probeTimeoutMs: number
   redoIntervalMs: number
+  /** Logs in when credentials are set, so that a probe also proves they work. */
+  login: () => Promise<void>
   log: GrpcLog
 }
 
@@ -43,22 +45,6 @@ interface Keeper {
   events: KeepAliveEvents
 }
 
-interface Watcher {
-  clusters: ReadonlySet<string>
-  onChange: (snapshot: ServiceSnapshot) => void
-  delivered: boolean
-}
-
-interface Subscription {
-  service: string
-  group: string
-  watchers: Set<Watcher>
-  /** The connection generation the subscription was last confirmed on (0: never). */
-  gen: number
-  last: { snapshot: ServiceSnapshot, sig: string } | undefined
-}
-
-const serviceKey = (group: string, service: string): string => `${group}@@${service}`
 const instanceKey = (i: Pick<InstanceSpec, 'ip' | 'port' | 'clusterName'>): string => `${i.ip}:${i.port}#${i.clusterName}`
 
 function wireInstance (i: InstanceSpec): Json {
@@ -75,34 +61,6 @@ function wireInstance (i: InstanceSpec): Json {
   }
 }
 
-function toHost (raw: unknown): RawHost | undefined {
-  if (raw === null || typeof raw !== 'object') return undefined
-  const h = raw as Record<string, unknown>
-  if (typeof h.ip !== 'string' || typeof h.port !== 'number') return undefined
-  const host: RawHost = { ip: h.ip, port: h.port }
-  if (typeof h.instanceId === 'string') host.instanceId = h.instanceId
-  if (typeof h.weight === 'number') host.weight = h.weight
-  if (typeof h.healthy === 'boolean') host.healthy = h.healthy
-  if (typeof h.enabled === 'boolean') host.enabled = h.enabled
-  if (typeof h.ephemeral === 'boolean') host.ephemeral = h.ephemeral
-  if (typeof h.clusterName === 'string') host.clusterName = h.clusterName
-  if (typeof h.serviceName === 'string') host.serviceName = h.serviceName
-  if (h.metadata !== null && typeof h.metadata === 'object') host.metadata = { ...(h.metadata as Record<string, string>) }
-  return host
-}
-
-export function toSnapshot (serviceInfo: unknown): ServiceSnapshot {
-  const info = (serviceInfo ?? {}) as { hosts?: unknown, lastRefTime?: unknown }
-  const hosts = Array.isArray(info.hosts) ? info.hosts.map(toHost).filter((h): h is RawHost => h !== undefined) : []
-  const lastRefTime = Number(info.lastRefTime)
-  return { hosts, lastRefTime: Number.isFinite(lastRefTime) && lastRefTime > 0 ? lastRefTime : Date.now() }
-}
-
-function filterClusters (snapshot: ServiceSnapshot, clusters: ReadonlySet<string>): ServiceSnapshot {
-  if (clusters.size === 0) return snapshot
-  return { hosts: snapshot.hosts.filter((h) => clusters.has(h.clusterName ?? 'DEFAULT')), lastRefTime: snapshot.lastRefTime }
-}
-
 export class GrpcNaming implements NamingTransport {
   readonly #conn: Connection
   readonly #call: Caller
@@ -112,7 +70,7 @@ export class GrpcNaming implements NamingTransport {
   /** The connection generation each service's registration was last confirmed on. */
   readonly #registeredGen = new Map<string, number>()
   readonly #keepers = new Set<Keeper>()
-  readonly #subs = new Map<string, Subscription>()
+  readonly #subs: Subscriptions
   #gen = 0
   #redoing = false
   #redoAgain = false
@@ -125,6 +83,7 @@ export class GrpcNaming implements NamingTransport {
     this.#conn = conn
     this.#call = call
     this.#opts = opts
+    this.#subs = new Subscriptions(call, { namespace: opts.namespace, generation: () => this.#currentGen, log: opts.log })
     this.#offUp = conn.onUp(() => {
       this.#gen++
       void this.#redo()
@@ -133,7 +92,7 @@ export class GrpcNaming implements NamingTransport {
       for (const keeper of this.#keepers) this.#report(keeper, 'failed', err)
     })
     conn.handle('NotifySubscriberRequest', (body) => {
-      this.#onPush(body)
+      this.#subs.onPush(body)
       return { type: 'NotifySubscriberResponse' }
     })
     this.#redoTimer = setInterval(() => { if (this.#conn.ready) void this.#redo() }, opts.redoIntervalMs)
@@ -150,7 +109,7 @@ export class GrpcNaming implements NamingTransport {
       await this.#persistent('registerInstance', instance)
       return
     }
-    const key = serviceKey(instance.groupName, instance.serviceName)
+    const key = groupedName(instance.serviceName, instance.groupName)
     let set = this.#registered.get(key)
     if (!set) {
       set = new Map()
@@ -177,7 +136,7 @@ export class GrpcNaming implements NamingTransport {
       await this.#persistent('deregisterInstance', instance)
       return
     }
-    const key = serviceKey(instance.groupName, instance.serviceName)
+    const key = groupedName(instance.serviceName, instance.groupName)
     const set = this.#registered.get(key)
     set?.delete(instanceKey(instance))
     if (set && set.size > 0) {
@@ -201,7 +160,7 @@ export class GrpcNaming implements NamingTransport {
       // A persistent instance is health-checked by the server itself: nothing to keep alive.
       return () => {}
     }
-    const keeper: Keeper = { key: serviceKey(instance.groupName, instance.serviceName), instanceKey: instanceKey(instance), events }
+    const keeper: Keeper = { key: groupedName(instance.serviceName, instance.groupName), instanceKey: instanceKey(instance), events }
     this.#keepers.add(keeper)
     if (this.#isConfirmed(keeper)) queueMicrotask(() => { if (this.#keepers.has(keeper) && this.#isConfirmed(keeper)) this.#report(keeper, 'alive') })
     return () => { this.#keepers.delete(keeper) }
@@ -220,31 +179,7 @@ export class GrpcNaming implements NamingTransport {
     return toSnapshot(res.serviceInfo)
   }
 
-  watch = (ref: ServiceRef, onChange: (snapshot: ServiceSnapshot) => void): (() => void) => {
-    const key = serviceKey(ref.group, ref.service)
-    const watcher: Watcher = { clusters: new Set(ref.clusters), onChange, delivered: false }
-    let sub = this.#subs.get(key)
-    if (!sub) {
-      sub = { service: ref.service, group: ref.group, watchers: new Set(), gen: 0, last: undefined }
-      this.#subs.set(key, sub)
-      sub.watchers.add(watcher)
-      void this.#subscribe(sub).catch((err: unknown) => {
-        this.#opts.log.warn({ service: ref.service, group: ref.group, err: (err as Error).message }, 'nacos grpc: subscribe failed, retrying')
-      })
-    } else {
-      sub.watchers.add(watcher)
-      const current = sub
-      if (current.last) queueMicrotask(() => { if (current.watchers.has(watcher) && current.last) this.#deliverTo(watcher, current.last.snapshot) })
-    }
-    const owner = sub
-    return () => {
-      if (!owner.watchers.delete(watcher) || owner.watchers.size > 0) return
-      if (this.#subs.get(key) === owner) this.#subs.delete(key)
-      if (this.#closed || !this.#conn.ready) return
-      void this.#call('SubscribeServiceRequest', this.#subscribeBody(owner, false), this.#resource(owner.group, owner.service))
-        .catch((err: unknown) => { this.#opts.log.debug?.({ service: owner.service, err: (err as Error).message }, 'nacos grpc: unsubscribe failed') })
-    }
-  }
+  watch = (ref: ServiceRef, onChange: (snapshot: ServiceSnapshot) => void): (() => void) => this.#subs.watch(ref, onChange)
 
   probe = async (): Promise<void> => {
     const reasons: string[] = []
@@ -261,6 +196,7 @@ export class GrpcNaming implements NamingTransport {
     } catch {
       throw new GrpcTransportError('unavailable', `no Nacos server answered a ServerCheckRequest on its gRPC port (tried ${this.#conn.addresses.join(', ')}): ${reasons.join('; ')}; the gRPC port (HTTP port + ${this.#opts.grpcPortOffset}) must be reachable; or set NACOS_TRANSPORT=http`)
     }
+    await this.#opts.login()
   }
 
   close (): void {
@@ -269,7 +205,7 @@ export class GrpcNaming implements NamingTransport {
     this.#offUp()
     this.#offDown()
     this.#keepers.clear()
-    this.#subs.clear()
+    this.#subs.close()
   }
 
   // ---- requests ----
@@ -289,8 +225,8 @@ export class GrpcNaming implements NamingTransport {
         headers: {}
       }, this.#resource(instance.groupName, instance.serviceName))
     } catch (err) {
-      if ((err as GrpcTransportError).errorCode === 302) {
-        throw new GrpcTransportError('server', 'this Nacos server cannot register persistent (ephemeral: false) instances over gRPC (it needs 2.3 or later); use NACOS_TRANSPORT=http', { errorCode: 302, requestType: 'PersistentInstanceRequest', cause: err })
+      if ((err as GrpcTransportError).errorCode === NACOS_NO_HANDLER) {
+        throw new GrpcTransportError('server', 'this Nacos server cannot register persistent (ephemeral: false) instances over gRPC (it needs 2.3 or later); use NACOS_TRANSPORT=http', { errorCode: NACOS_NO_HANDLER, requestType: 'PersistentInstanceRequest', cause: err })
       }
       throw err
     }
@@ -311,18 +247,6 @@ export class GrpcNaming implements NamingTransport {
     }
     // Confirmed on the connection that was current when sent, if it still is.
     if (gen === this.#currentGen && gen >= 0) this.#registeredGen.set(key, gen)
-  }
-
-  #subscribeBody (sub: Subscription, subscribe: boolean): Json {
-    return { namespace: this.#opts.namespace, serviceName: sub.service, groupName: sub.group, clusters: '', subscribe, headers: {} }
-  }
-
-  async #subscribe (sub: Subscription): Promise<void> {
-    const gen = this.#currentGen
-    const res = await this.#call('SubscribeServiceRequest', this.#subscribeBody(sub, true), this.#resource(sub.group, sub.service))
-    if (this.#subs.get(serviceKey(sub.group, sub.service)) !== sub) return
-    if (gen === this.#currentGen && gen >= 0) sub.gen = gen
-    if (res.serviceInfo) this.#deliver(sub, toSnapshot(res.serviceInfo))
   }
 
   // ---- redo ----
@@ -363,51 +287,10 @@ export class GrpcNaming implements NamingTransport {
             for (const keeper of this.#keepers) if (keeper.key === key) this.#report(keeper, 'failed', err as Error)
           }
         }
-        for (const sub of [...this.#subs.values()]) {
-          if (sub.gen === gen || this.#subs.get(serviceKey(sub.group, sub.service)) !== sub) continue
-          try {
-            await this.#subscribe(sub)
-          } catch (err) {
-            this.#opts.log.warn({ service: sub.service, group: sub.group, err: (err as Error).message }, 'nacos grpc: subscribe redo failed, will retry')
-          }
-        }
+        await this.#subs.redo(gen)
       } while (this.#redoAgain && !this.#closed)
     } finally {
       this.#redoing = false
-    }
-  }
-
-  // ---- pushes ----
-
-  #onPush (body: Json): void {
-    const info = body.serviceInfo as { name?: unknown, groupName?: unknown } | undefined
-    if (!info) return
-    let name = typeof info.name === 'string' ? info.name : (typeof body.serviceName === 'string' ? body.serviceName : '')
-    let group = typeof info.groupName === 'string' && info.groupName ? info.groupName : (typeof body.groupName === 'string' ? body.groupName : '')
-    const split = name.indexOf('@@')
-    if (split >= 0) {
-      if (!group) group = name.slice(0, split)
-      name = name.slice(split + 2)
-    }
-    const sub = this.#subs.get(serviceKey(group, name))
-    if (!sub) return
-    this.#deliver(sub, toSnapshot(info))
-  }
-
-  #deliver (sub: Subscription, snapshot: ServiceSnapshot): void {
-    const sig = JSON.stringify(snapshot.hosts)
-    const last = sub.last
-    if (last && (snapshot.lastRefTime < last.snapshot.lastRefTime || (snapshot.lastRefTime === last.snapshot.lastRefTime && sig === last.sig))) return
-    sub.last = { snapshot, sig }
-    for (const watcher of [...sub.watchers]) this.#deliverTo(watcher, snapshot)
-  }
-
-  #deliverTo (watcher: Watcher, snapshot: ServiceSnapshot): void {
-    watcher.delivered = true
-    try {
-      watcher.onChange(filterClusters(snapshot, watcher.clusters))
-    } catch (err) {
-      this.#opts.log.error({ err }, 'nacos grpc: a watch listener threw')
     }
   }
 }

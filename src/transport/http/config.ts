@@ -6,8 +6,9 @@
 // - it puts username and password in the query of every call; our NacosHttpClient sends a token.
 // Its snapshots go to `cacheDir`, never to the SDK's default ~/.node-diamond-client-cache, and
 // answer get() while Nacos is unreachable.
+import { authority, baseUrl, type NacosServer } from '../../server-addr.js'
 import type { ConfigKey, ConfigTransport } from '../types.js'
-import { ClosedError, RequestFailedError } from '../../errors.js'
+import { ClosedError, WrongTransportError, RequestFailedError } from '../../errors.js'
 import type { NacosHttpClient, SdkRequestOptions } from './http-client.js'
 import { createDataClient, type SdkDataClient } from './sdk-repairs.js'
 
@@ -17,7 +18,7 @@ const LISTENER_PATH = '/v1/cs/configs/listener'
 type Logger = Record<'info' | 'warn' | 'debug', (obj: object, msg: string) => void>
 
 export interface HttpConfigOptions {
-  serverAddr: readonly string[]
+  serverAddr: readonly NacosServer[]
   namespace: string
   http: NacosHttpClient
   log: Logger
@@ -26,7 +27,7 @@ export interface HttpConfigOptions {
 }
 
 export class HttpConfig implements ConfigTransport {
-  readonly #serverAddr: readonly string[]
+  readonly #serverAddr: readonly NacosServer[]
   readonly #http: NacosHttpClient
   readonly #log: Logger
   readonly #options: HttpConfigOptions
@@ -50,7 +51,7 @@ export class HttpConfig implements ConfigTransport {
     if (this.#client === undefined) {
       const request = this.#request.bind(this)
       this.#client = createDataClient({
-        serverAddr: [...this.#serverAddr],
+        serverAddr: this.#serverAddr.map(authority),
         // Nacos 2.x keeps the public namespace's configs under the empty tenant.
         namespace: this.#options.namespace === 'public' ? '' : this.#options.namespace,
         cacheDir: this.#options.cacheDir,
@@ -100,10 +101,11 @@ export class HttpConfig implements ConfigTransport {
     const data = { ...options.data }
     let failure: Error | undefined
     for (let i = 0; i < this.#serverAddr.length; i++) {
-      const server = this.#serverAddr[this.#server % this.#serverAddr.length] as string
+      const target = this.#serverAddr[this.#server % this.#serverAddr.length] as NacosServer
+      const server = authority(target)
       try {
         const res = await Promise.race([
-          this.#http.request(`http://${server}/nacos${path}`, {
+          this.#http.request(`${baseUrl(target)}${path}`, {
             method: options.method ?? 'GET',
             data,
             headers: { ...options.headers },
@@ -119,7 +121,7 @@ export class HttpConfig implements ConfigTransport {
         failure = new Error(`Nacos config ${options.method ?? 'GET'} ${path} on ${server}: HTTP ${res.status} ${res.data.slice(0, 200)}`)
         if (res.status < 500) throw failure
       } catch (err) {
-        if (err === failure || err instanceof ClosedError) throw err
+        if (err === failure || err instanceof ClosedError || err instanceof WrongTransportError) throw err
         const reason = err instanceof RequestFailedError ? err.reason : (err as Error).message
         failure = new Error(`Nacos config ${options.method ?? 'GET'} ${path} on ${server}: ${reason}`, { cause: err })
       }

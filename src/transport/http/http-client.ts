@@ -6,8 +6,10 @@
 // - prompt shutdown: `close()` aborts every request still in flight (the config client's 30 s
 //   long poll included), so `app.close()` never waits on a socket.
 // A request that gets no answer fails with its own error (FST_NACOS_REQUEST_FAILED: method, URL,
-// reason, the original as `cause`); nothing about a failure is kept in shared state.
-import { ClosedError, NacosAuthError, RequestFailedError } from '../../errors.js'
+// reason, the original as `cause`); nothing about a failure is kept in shared state. A server
+// without the v1 API (410 Gone, Nacos 3.2+) fails every request with FST_NACOS_WRONG_TRANSPORT,
+// said once at warn: retrying cannot help, another transport does.
+import { ClosedError, NacosAuthError, RequestFailedError, WrongTransportError } from '../../errors.js'
 
 export interface SdkRequestOptions {
   method?: string
@@ -58,10 +60,10 @@ function encode (data: SdkRequestOptions['data']): URLSearchParams {
   return params
 }
 
-/** `http://h:p/nacos/v1/ns/x` → `http://h:p/nacos` (the context path is the first segment). */
+/** `http://h:p/nacos/v1/ns/x` → `http://h:p/nacos`: the context path is what precedes the API version. */
 function contextRoot (url: URL): string {
-  const first = url.pathname.split('/')[1] ?? 'nacos'
-  return `${url.origin}/${first}`
+  const path = /^(.*?)\/v\d+\//.exec(url.pathname)?.[1] ?? '/nacos'
+  return `${url.origin}${path}`
 }
 
 export class NacosHttpClient implements SdkHttpClient {
@@ -73,6 +75,7 @@ export class NacosHttpClient implements SdkHttpClient {
   readonly #logins = new Map<string, Promise<Token>>()
   readonly #inflight = new Set<AbortController>()
   #closed = false
+  #warnedGone = false
 
   constructor (options: HttpClientOptions = {}) {
     this.#username = options.username || undefined
@@ -112,6 +115,7 @@ export class NacosHttpClient implements SdkHttpClient {
     }
     const res = await this.#fetch(url, { method, headers, body }, options.timeout ?? this.#timeout)
     this.#log?.debug({ method, url: `${url.origin}${url.pathname}`, status: res.status }, 'nacos http')
+    if (res.status === 410) throw this.#gone(root)
     return res
   }
 
@@ -135,6 +139,15 @@ export class NacosHttpClient implements SdkHttpClient {
       clearTimeout(timer)
       this.#inflight.delete(controller)
     }
+  }
+
+  #gone (root: string): Error {
+    const err = new WrongTransportError(root)
+    if (!this.#warnedGone) {
+      this.#warnedGone = true
+      this.#log?.warn({ server: root }, err.message)
+    }
+    return err
   }
 
   async #token (root: string): Promise<string> {
@@ -167,6 +180,7 @@ export class NacosHttpClient implements SdkHttpClient {
       }
       throw err
     }
+    if (res.status === 410) throw this.#gone(root)
     if (res.status !== 200) {
       // The server's message ("unknown user!") never contains the password; ours neither.
       throw new NacosAuthError(`Nacos login as "${this.#username}" failed at ${url.origin}: HTTP ${res.status} ${res.data.slice(0, 200)}`)

@@ -1,6 +1,7 @@
 // The HTTP transport: the `nacos` SDK over our HTTP client. One NacosHttpClient (login, token,
 // abort on close) carries naming and config; the SDK's naming client (and its UDP socket) and its
 // config client are created on first use, so an app that is only ever inject()ed opens neither.
+import type { NacosServer } from '../../server-addr.js'
 import type { Transport } from '../types.js'
 import { NacosHttpClient } from './http-client.js'
 import { HttpNaming } from './naming.js'
@@ -8,7 +9,7 @@ import { HttpConfig } from './config.js'
 import { createRepairedNaming, sdkLogger, type NamingClient, type RepairedNaming } from './sdk-repairs.js'
 
 export interface HttpTransportOptions {
-  serverAddr: readonly string[]
+  serverAddr: readonly NacosServer[]
   namespace: string
   username: string | undefined
   password: string | undefined

@@ -1,6 +1,7 @@
 // Naming over HTTP: registration and queries through the SDK's server proxy (its server-list
 // failover and request signing), pushes through its UDP receiver, and our own beat loop. Nacos's
 // beat answer stays here: code 20404 becomes `lost()`, anything else `alive()`.
+import { authority, baseUrl, type NacosServer } from '../../server-addr.js'
 import type { InstanceSpec, KeepAliveEvents, NamingTransport, ServiceRef, ServiceSnapshot } from '../types.js'
 import { groupedName } from '../../naming/names.js'
 import type { NacosHttpClient } from './http-client.js'
@@ -14,7 +15,7 @@ export interface HttpNamingOptions {
   /** The repaired SDK client, created on first use (it opens a UDP socket). */
   sdk: () => RepairedNaming
   http: NacosHttpClient
-  serverAddr: readonly string[]
+  serverAddr: readonly NacosServer[]
   heartbeatIntervalMs: number
 }
 
@@ -27,7 +28,7 @@ function pushKey (ref: ServiceRef): string {
 export class HttpNaming implements NamingTransport {
   readonly #sdk: () => RepairedNaming
   readonly #http: NacosHttpClient
-  readonly #serverAddr: readonly string[]
+  readonly #serverAddr: readonly NacosServer[]
   readonly #interval: number
   readonly #loops = new Set<() => void>()
 
@@ -131,9 +132,10 @@ export class HttpNaming implements NamingTransport {
 
   probe = async (): Promise<void> => {
     const failures: string[] = []
-    for (const server of this.#serverAddr) {
+    for (const target of this.#serverAddr) {
+      const server = authority(target)
       try {
-        const res = await this.#http.request(`http://${server}/nacos/v1/ns/operator/metrics`)
+        const res = await this.#http.request(`${baseUrl(target)}/v1/ns/operator/metrics`)
         if (res.status === 200) return
         failures.push(`${server}: HTTP ${res.status}`)
       } catch (err) {

@@ -21,6 +21,7 @@
 import { createRequire } from 'node:module'
 import type { NacosNamingClient as SdkNamingClient } from 'nacos'
 import { SdkMismatchError } from '../../errors.js'
+import { authority, baseUrl, DEFAULT_CONTEXT_PATH, type NacosServer } from '../../server-addr.js'
 import type { RawHost } from '../types.js'
 
 const require = createRequire(import.meta.url)
@@ -97,10 +98,10 @@ export function sdkLogger (log: { debug: (...args: never[]) => void }): SdkLogge
 }
 
 export interface SdkConnection {
-  serverAddr: readonly string[]
+  serverAddr: readonly NacosServer[]
   namespace: string
   /** urllib-shaped: the SDK sends every request through it. */
-  httpclient: object
+  httpclient: SdkHttpClient
   logger: SdkLogger
   accessKey?: string | undefined
   secretKey?: string | undefined
@@ -204,6 +205,25 @@ function repairReactor (reactor: HostReactor): void {
   })
 }
 
+/** urllib's `request`, the one method of an HTTP client the SDK calls. */
+interface SdkHttpClient {
+  request: (url: string, options?: never) => Promise<unknown>
+}
+
+/**
+ * The SDK writes every URL as `http://host:port/nacos/...`, whatever the server's scheme and
+ * context path: send each request where the server really is (https, `/my-nacos`).
+ */
+function routed (http: SdkHttpClient, servers: readonly NacosServer[]): SdkHttpClient {
+  const bases = servers.map((s) => ({ written: `http://${authority(s)}${DEFAULT_CONTEXT_PATH}/`, real: `${baseUrl(s)}/` }))
+  return {
+    request: async (url, options) => {
+      const base = bases.find((b) => url.startsWith(b.written))
+      return await http.request(base === undefined ? url : base.real + url.slice(base.written.length), options)
+    }
+  }
+}
+
 /**
  * Creates the SDK's naming client, checked and repaired: its beat loop stopped before its first
  * sleep (no SDK timer outlives close()), its push path passing empty lists on, its errors routed
@@ -212,9 +232,9 @@ function repairReactor (reactor: HostReactor): void {
 export function createRepairedNaming (conn: SdkConnection, onError: (err: Error) => void): RepairedNaming {
   const client = new sdk.NacosNamingClient({
     logger: conn.logger as unknown as typeof console,
-    serverList: [...conn.serverAddr],
+    serverList: conn.serverAddr.map(authority),
     namespace: conn.namespace,
-    httpclient: conn.httpclient,
+    httpclient: routed(conn.httpclient, conn.serverAddr),
     ...(conn.accessKey !== undefined ? { ak: conn.accessKey, sk: conn.secretKey } : {})
   } as ConstructorParameters<typeof sdk.NacosNamingClient>[0])
   const internals = client as unknown as SdkInternals

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# `npm run test:compat [VERSION...]`: the compatibility run against older Nacos servers (default
+# 2.2.3 and 2.0.4; `npm test` proves the newest, 2.3.2). Per version: start that server on a free
+# port, run the subset below against it, stop it. Private servers the tests start themselves
+# (restart, auth) are of the same version: NACOS_VERSION is exported to them.
+#
+# The subset, and what it proves on which transport:
+#   test/contract/*.test.ts     register/deregister, discovery (incl. a server restart), config: both
+#   test/interop.test.ts        the official Java client beside us, both directions: both
+#   test/lifecycle.test.ts      register on listen, heartbeats, signals: http (NACOS_TRANSPORT)
+#   test/recovery.test.ts       Nacos down at start-up or restarted: http
+#   test/auth.test.ts           auth on, token use, wrong password: http
+set -uo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+[ $# -gt 0 ] || set -- 2.2.3 2.0.4
+FILES=(test/contract/*.test.ts test/interop.test.ts test/lifecycle.test.ts test/recovery.test.ts test/auth.test.ts)
+
+# A port with its gRPC ports (+1000, +1001) free, below the ephemeral range like the tests' own.
+free_port() {
+  local p i
+  for i in $(seq 1 50); do
+    p=$((20000 + RANDOM % 10000))
+    if ! (: <"/dev/tcp/127.0.0.1/$p") 2>/dev/null && ! (: <"/dev/tcp/127.0.0.1/$((p + 1000))") 2>/dev/null \
+      && ! (: <"/dev/tcp/127.0.0.1/$((p + 1001))") 2>/dev/null; then
+      echo "$p"
+      return 0
+    fi
+  done
+  return 1
+}
+
+echo "== build"
+npm run --silent build || exit 1
+
+results=()
+failed=0
+port=""
+trap '[ -z "$port" ] || NACOS_PORT=$port bash scripts/nacos.sh stop || true' EXIT
+for v in "$@"; do
+  start=$SECONDS
+  export NACOS_VERSION=$v
+  port=$(free_port) || { results+=("FAIL  Nacos $v: no free port"); failed=1; continue; }
+  echo "== Nacos $v on 127.0.0.1:$port"
+  if ! NACOS_PORT=$port bash scripts/nacos.sh start; then
+    results+=("FAIL  Nacos $v: the server did not start")
+    failed=1
+    port=""
+    continue
+  fi
+  # Coverage belongs to `npm test`; this run is about what each server does.
+  if NACOS_SERVER_ADDR=127.0.0.1:$port NACOS_TRANSPORT=http npx tap --disable-coverage "${FILES[@]}"; then
+    results+=("ok    Nacos $v ($((SECONDS - start))s)")
+  else
+    results+=("FAIL  Nacos $v ($((SECONDS - start))s)")
+    failed=1
+  fi
+  NACOS_PORT=$port bash scripts/nacos.sh stop || { results+=("FAIL  Nacos $v: class-loading errors in its logs"); failed=1; }
+  port=""
+done
+
+echo "== compat summary"
+printf '  %s\n' "${results[@]}"
+exit $failed
