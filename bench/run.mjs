@@ -10,8 +10,9 @@ import { throughputAndRss } from './throughput.mjs'
 import { pickVsLookup } from './pick.mjs'
 import { listenToVisible, publishToWatcher, sigtermToGone } from './latency.mjs'
 import { changeToCache, restartToListed, sigkillToGone } from './failures.mjs'
+import { fetchVsPlain } from './fetch.mjs'
 import { requestsPerMinute } from './requests.mjs'
-import { cycleRow, mb, perTransport, renderTable, row, s, spread, us, writeTable } from './table.mjs'
+import { cycleRow, mb, perTransport, renderTable, row, s, signed, spread, us, writeTable } from './table.mjs'
 
 const run = promisify(execFile)
 const started = Date.now()
@@ -54,7 +55,16 @@ const rq = await requestsPerMinute()
 step('Nacos restart → listed again (private Nacos, both transports at once)')
 const rs = await restartToListed()
 const cy = await each('memory over 1000 register/deregister and 1000 subscribe/unsubscribe cycles', memoryCycles)
+step('app.nacos.fetch and app.nacos.dispatcher against undici to a fixed URL (default transport)')
+const fe = await fetchVsPlain()
 step('done')
+
+/** Measure 6: once, on the default transport (the request path is the same for both: a pick from the cache). */
+function fetchRow (name, x) {
+  const text = `${x.ratio.toFixed(3)} (${Math.round(x.medians.nacos)} vs ${Math.round(x.medians.plain)} req/s, median of ${fe.rounds} alternating rounds of ${fe.requests} requests, ${fe.concurrency} at a time); ` +
+    `added latency p50 ${signed(x.added.p50 * 1000, 0)} µs, p99 ${signed(x.added.p99 * 1000, 0)} µs (${fe.calls} sequential calls each, interleaved); client CPU ${Math.round(x.cpuUs.nacos)} vs ${Math.round(x.cpuUs.plain)} µs per request`
+  return row(name, { grpc: text, http: '— (measured once, on the default transport)' }, '≥ 0.95', { grpc: x.ratio >= 0.95, http: null })
+}
 
 const byTransport = (f) => Object.fromEntries(TRANSPORTS.map((t) => [t, f(t)]))
 const rssOver = byTransport((t) => (tp.rss[t] - tp.rss.without) * MB)
@@ -79,7 +89,9 @@ const rows = [
   perTransport('5. Nacos restarted → listed again', rs.ms, (ms) => `${s(ms)} from Nacos ready to listed (1 round)`, JAVA, null),
   perTransport('5. change (instance added through Nacos\'s API) → discovery cache', ch, (r) => spread(r), '≤ 1.1× the Java client\'s (not measured in this run)', null),
   perTransport('5. requests Nacos serves per instance per minute, idle', requests(0), (r) => r.perMinute.toFixed(1), JAVA, null),
-  perTransport('5. requests Nacos serves per instance per minute, 3 looked-up services', requests(3), (r) => r.perMinute.toFixed(1), JAVA, null)
+  perTransport('5. requests Nacos serves per instance per minute, 3 looked-up services', requests(3), (r) => r.perMinute.toFixed(1), JAVA, null),
+  fetchRow('6. app.nacos.fetch vs undici fetch to a fixed URL', fe.fetch),
+  fetchRow('6. undici.request via app.nacos.dispatcher vs plain undici.request', fe.request)
 ]
 
 const list = (values, fmt = (v) => Math.round(v)) => values.map(fmt).join(', ')

@@ -13,7 +13,7 @@ const RSS_NOISE_MB = 5
 
 const MB = 2 ** 20 / 1e6
 export const mb = (mib) => (mib * MB).toFixed(1)
-const signed = (v, digits) => `${v >= 0 ? '+' : ''}${v.toFixed(digits)}`
+export const signed = (v, digits) => `${v >= 0 ? '+' : ''}${v.toFixed(digits)}`
 export const us = (v) => `${v < 10 ? v.toFixed(2) : Math.round(v)} µs`
 export const s = (ms) => ms < 1000 ? fmtMs(ms) : `${(ms / 1000).toFixed(1)} s`
 export const spread = (r, fmt = fmtMs) => `median ${fmt(r.median)}, max ${fmt(r.max)} (${r.samples.length} rounds)`

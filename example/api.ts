@@ -62,15 +62,14 @@ app.get('/settings', {
   schema: { tags: ['example'], summary: `The current settings (Nacos config ${API_CONFIG})`, response: { 200: ApiSettings } }
 }, async () => settings())
 
-/** One call to an echo instance found through discovery. */
+/** One call to the echo service by its name: an instance is picked per attempt, and retried on another one if it is down. */
 async function callEcho (message: string): Promise<Static<typeof Upstream>> {
   const { strategy } = settings()
-  // pickUrl throws FST_NACOS_NO_INSTANCE (503) when no healthy echo instance is registered.
-  const base = await app.nacos.pickUrl(ECHO_SERVICE, { strategy })
-  const res = await fetch(`${base}/echo?${new URLSearchParams({ message }).toString()}`, { signal: AbortSignal.timeout(3000) })
-  if (!res.ok) throw new Error(`${ECHO_SERVICE} at ${base} answered HTTP ${res.status}`)
+  // Rejects with FST_NACOS_NO_INSTANCE (503) when no healthy echo instance is registered.
+  const res = await app.nacos.fetch(`http://${ECHO_SERVICE}/echo?${new URLSearchParams({ message }).toString()}`, { nacos: { strategy, timeout: 3000 } })
+  if (!res.ok) throw new Error(`${ECHO_SERVICE} answered HTTP ${res.status}`)
   const reply = await res.json() as Static<typeof EchoReply>
-  return { answeredBy: base.replace(/^https?:\/\//, ''), strategy, reply }
+  return { answeredBy: reply.instance, strategy, reply }
 }
 
 app.get('/echo', {

@@ -80,3 +80,7 @@ export const TooManyLookupsError = createError<[limit: number]>(
 
 export const RouteNotFoundError = createError<[method: string, url: string]>(
   'FST_NACOS_ROUTE_NOT_FOUND', 'Route %s %s not found', 404)
+
+/** app.nacos.fetch / app.nacos.dispatcher: no attempt reached an instance that answered; `cause` is the last attempt's error. */
+export const FetchFailedError = createError<[service: string, attempts: number, reason: string, options?: { cause: unknown }]>(
+  'FST_NACOS_FETCH_FAILED', 'Request to service %s failed after %d attempt(s): %s', 502)

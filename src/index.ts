@@ -8,9 +8,10 @@ import { redact } from './settings.js'
 import { resolveConfig } from './resolve.js'
 import { loadTransport } from './transport/load.js'
 import { Registry } from './naming/registry.js'
-import { Discovery } from './naming/discovery.js'
+import { Discovery, type ServiceQuery } from './naming/discovery.js'
 import { baseUrl } from './naming/balancer.js'
 import { ConfigCenter } from './config/center.js'
+import { createServiceClient } from './naming/fetch.js'
 import { installSignalHandlers, type SignalHandlers } from './shutdown.js'
 import { NacosUnusableError } from './errors.js'
 import { mountMonitoring } from './routes/index.js'
@@ -18,7 +19,7 @@ import type { NacosRegistry } from './types.js'
 import type { NacosPluginOptions } from './options.js'
 
 const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, options) => {
-  const { handleSignals = true, closeGraceDelay = 10_000, dotenv = true, configs = [], discoveryRefreshInterval, monitoring = {}, ...settings } = options
+  const { handleSignals = true, closeGraceDelay = 10_000, dotenv = true, configs = [], discoveryRefreshInterval, monitoring = {}, fetch: fetchDefaults = {}, ...settings } = options
   const config = resolveConfig({
     ...settings,
     monitoringToken: monitoring === false ? undefined : monitoring.token,
@@ -33,6 +34,9 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     discovery ??= new Discovery({ transport: transport.naming, log, refreshInterval: discoveryRefreshInterval })
     return discovery
   }
+  // app.nacos.fetch / dispatcher: calls by service name, over discovery's cache.
+  const lookup = { cached: (s: string, q: ServiceQuery) => discover().cached(s, q), instances: async (s: string, q: ServiceQuery) => await discover().instances(s, q) }
+  const services = createServiceClient({ lookup, cluster: config.clusterName, defaults: fetchDefaults, log })
   let center: ConfigCenter | undefined
   const configCenter = (): ConfigCenter => {
     center ??= new ConfigCenter({ transport: transport.config, log })
@@ -61,6 +65,8 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     pickCached: (service, opts) => discover().pickCached(service, opts),
     pickUrl: async (service, opts) => baseUrl(await discover().pick(service, opts)),
     subscribe: (service, listener, opts) => discover().subscribe(service, listener, opts),
+    fetch: services.fetch,
+    get dispatcher () { return services.dispatcher },
     get config () { return configCenter() },
     configs: preloaded
   }
@@ -104,6 +110,7 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     // Our listeners come off the transport before it closes.
     discovery?.close()
     center?.close()
+    await services.close()
     await transport.close()
   })
 
@@ -120,13 +127,16 @@ export { resolveConfig } from './resolve.js'
 export { detectIp, inNetwork, isIPv4, isLoopback, IP_TYPES, type InterfaceTable, type IpPreferences, type IpType } from './ip.js'
 export {
   ConfigError, RegistrationFailedError, NotListeningError, RegistrationDisabledError, NoInstanceError, ConfigInvalidError,
-  NacosUnavailableError, TooManyLookupsError, NoSdkClientError, SdkMismatchError, NacosUnusableError, NacosAuthError, ClosedError
+  NacosUnavailableError, TooManyLookupsError, NoSdkClientError, SdkMismatchError, NacosUnusableError, NacosAuthError, ClosedError, FetchFailedError
 } from './errors.js'
 export type { RegistryStatus, RegistrationState } from './naming/registry.js'
 export type { InstanceSpec } from './transport/types.js'
 export type { NamingClient } from './transport/http/sdk-repairs.js'
 export type { Instance, Strategy, InstancesListener, InstancesOptions, PickOptions, ServiceQuery } from './naming/discovery.js'
 export { baseUrl, STRATEGIES } from './naming/balancer.js'
+export type { NacosFetch, NacosRequestInit } from './naming/fetch.js'
+export type { NacosFetchOptions, NacosFetchDefaults, AttemptEvent } from './naming/fetch-options.js'
+export type { EjectionOptions } from './naming/outliers.js'
 export { MAX_LOOKUPS, type MonitoringOptions } from './routes/index.js'
 export {
   MonitoringRouteSchemas, MONITORING_SCHEMAS, MONITORING_SECURITY_SCHEME, monitoringSecurityScheme,

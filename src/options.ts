@@ -2,6 +2,7 @@
 import type { NacosSettings } from './settings.js'
 import type { PreloadEntry } from './config/center.js'
 import type { MonitoringOptions } from './routes/index.js'
+import type { NacosFetchDefaults } from './naming/fetch-options.js'
 
 export interface NacosPluginOptions extends NacosSettings {
   /**
@@ -25,4 +26,6 @@ export interface NacosPluginOptions extends NacosSettings {
    * optional Swagger UI; `false` mounts none of them.
    */
   monitoring?: false | MonitoringOptions
+  /** Defaults of `app.nacos.fetch` and `app.nacos.dispatcher`: strategy, attempts, timeouts, ejection, selector. */
+  fetch?: NacosFetchDefaults
 }

@@ -5,6 +5,8 @@ import type { Instance, InstancesListener, InstancesOptions, PickOptions, Servic
 import type { ConfigCenter } from './config/center.js'
 import type { RedactedConfig } from './settings.js'
 import type { NamingClient } from './transport/http/sdk-repairs.js'
+import type { Dispatcher } from 'undici'
+import type { NacosFetch } from './naming/fetch.js'
 
 /** `fastify.nacos`: this service's registration, discovery of others, the config center. */
 export interface NacosRegistry {
@@ -31,6 +33,15 @@ export interface NacosRegistry {
   pickUrl: (service: string, options?: PickOptions) => Promise<string>
   /** Calls `listener` with the instance list now and after every change; returns the unsubscribe function. */
   subscribe: (service: string, listener: InstancesListener, options?: ServiceQuery) => () => void
+  /**
+   * `fetch` where the URL's host is a service name (`http://orders-api/orders/1`): each attempt goes
+   * to an instance picked from discovery, failures are retried on another instance while safe, and
+   * failing instances are ejected for a while. Per-request options in `init.nacos`; rejects with
+   * FST_NACOS_NO_INSTANCE or FST_NACOS_FETCH_FAILED when no instance answered.
+   */
+  fetch: NacosFetch
+  /** The same, as an undici Dispatcher for `undici.request(url, { dispatcher })` and undici's `fetch` (options in `nacos`). */
+  readonly dispatcher: Dispatcher
   /** The config center: get, watch, publish, remove (created on first use). */
   readonly config: ConfigCenter
   /** Values of the `configs` option, kept current; undefined while a config is absent. */
