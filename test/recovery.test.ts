@@ -38,7 +38,7 @@ t.test('fail-fast: start-up fails with a clear error when Nacos is unreachable',
   await stopNacos(PORT)
   const app = Fastify()
   await app.register(nacos, { ...base, serviceName: uniqueService('fail-fast'), failFast: true })
-  await t.rejects(app.listen({ port: 0, host: '127.0.0.1' }), /Nacos is not usable at start-up \(NACOS_FAIL_FAST=true\): 127\.0\.0\.1:18848: .*ECONNREFUSED/)
+  await t.rejects(app.listen({ port: 0, host: '127.0.0.1' }), new RegExp(`Nacos is not usable at start-up \\(NACOS_FAIL_FAST=true\\): 127\\.0\\.0\\.1:${PORT}: .*ECONNREFUSED`))
   await app.close()
 })
 
