@@ -16,7 +16,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
 [ $# -gt 0 ] || set -- 2.2.3 2.0.4
-FILES=(test/contract/*.test.ts test/interop.test.ts test/auth.test.ts)
+FILES=(test/contract/*.test.ts test/auth.test.ts)
 [ "${NACOS_COMPAT_FULL:-0}" != 1 ] || FILES+=(test/lifecycle.test.ts test/recovery.test.ts)
 
 # A port with its gRPC ports (+1000, +1001) free, below the ephemeral range like the tests' own.
@@ -51,8 +51,13 @@ for v in "$@"; do
     port=""
     continue
   fi
-  # Coverage belongs to `npm test`; this run is about what each server does.
-  if NACOS_SERVER_ADDR=127.0.0.1:$port NACOS_TRANSPORT=http npx tap --disable-coverage "${FILES[@]}"; then
+  # Coverage belongs to `npm test`; this run is about what each server does. The interop test runs
+  # on its own first: when a file of a tap run times out, tap leaves the files still queued unrun.
+  # A file that hangs on an old server (2.0.4's gRPC restart) is cut at 180 s, not tap's 240 s.
+  ok=1
+  NACOS_SERVER_ADDR=127.0.0.1:$port npx tap --disable-coverage test/interop.test.ts || ok=0
+  NACOS_SERVER_ADDR=127.0.0.1:$port NACOS_TRANSPORT=http npx tap --disable-coverage --timeout=180 "${FILES[@]}" || ok=0
+  if [ $ok = 1 ]; then
     results+=("ok    Nacos $v ($((SECONDS - start))s)")
   else
     results+=("FAIL  Nacos $v ($((SECONDS - start))s)")
