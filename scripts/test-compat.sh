@@ -33,6 +33,17 @@ free_port() {
   return 1
 }
 
+# A test file cut by its timeout cannot stop the private servers it started: after each version,
+# stop every server whose pid file is newer than the marker made before it.
+stop_leftovers() {
+  local pf p
+  for pf in "${NACOS_CACHE_DIR:-$ROOT/.nacos}"/node-*/nacos.pid; do
+    [ -f "$pf" ] && [ "$pf" -nt "$1" ] || continue
+    p=${pf%/nacos.pid}
+    NACOS_PORT=${p##*/node-} bash scripts/nacos.sh stop || true
+  done
+}
+
 echo "== build"
 npm run --silent build || exit 1
 
@@ -43,12 +54,14 @@ trap '[ -z "$port" ] || NACOS_PORT=$port bash scripts/nacos.sh stop || true' EXI
 for v in "$@"; do
   start=$SECONDS
   export NACOS_VERSION=$v
-  port=$(free_port) || { results+=("FAIL  Nacos $v: no free port"); failed=1; continue; }
+  marker=$(mktemp)
+  port=$(free_port) || { results+=("FAIL  Nacos $v: no free port"); failed=1; rm -f "$marker"; continue; }
   echo "== Nacos $v on 127.0.0.1:$port"
   if ! NACOS_PORT=$port bash scripts/nacos.sh start; then
     results+=("FAIL  Nacos $v: the server did not start")
     failed=1
     port=""
+    rm -f "$marker"
     continue
   fi
   # Coverage belongs to `npm test`; this run is about what each server does. The interop test runs
@@ -65,6 +78,8 @@ for v in "$@"; do
   fi
   NACOS_PORT=$port bash scripts/nacos.sh stop || { results+=("FAIL  Nacos $v: class-loading errors in its logs"); failed=1; }
   port=""
+  stop_leftovers "$marker"
+  rm -f "$marker"
 done
 
 echo "== compat summary"
