@@ -7,15 +7,17 @@
 # The subset, and what it proves on which transport:
 #   test/contract/*.test.ts     register/deregister, discovery (incl. a server restart), config: both
 #   test/interop.test.ts        the official Java client beside us, both directions: both
-#   test/lifecycle.test.ts      register on listen, heartbeats, signals: http (NACOS_TRANSPORT)
-#   test/recovery.test.ts       Nacos down at start-up or restarted: http
-#   test/auth.test.ts           auth on, token use, wrong password: http
+#   test/auth.test.ts           auth on, token use, wrong password: http (NACOS_TRANSPORT)
+# With NACOS_COMPAT_FULL=1 also (about 3.5 min more per version, over CI's budget):
+#   test/lifecycle.test.ts      register on listen, heartbeats, signals: http
+#   test/recovery.test.ts       Nacos down at start-up or restarted while the app runs: http
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
 [ $# -gt 0 ] || set -- 2.2.3 2.0.4
-FILES=(test/contract/*.test.ts test/interop.test.ts test/lifecycle.test.ts test/recovery.test.ts test/auth.test.ts)
+FILES=(test/contract/*.test.ts test/auth.test.ts)
+[ "${NACOS_COMPAT_FULL:-0}" != 1 ] || FILES+=(test/lifecycle.test.ts test/recovery.test.ts)
 
 # A port with its gRPC ports (+1000, +1001) free, below the ephemeral range like the tests' own.
 free_port() {
@@ -31,6 +33,17 @@ free_port() {
   return 1
 }
 
+# A test file cut by its timeout cannot stop the private servers it started: after each version,
+# stop every server whose pid file is newer than the marker made before it.
+stop_leftovers() {
+  local pf p
+  for pf in "${NACOS_CACHE_DIR:-$ROOT/.nacos}"/node-*/nacos.pid; do
+    [ -f "$pf" ] && [ "$pf" -nt "$1" ] || continue
+    p=${pf%/nacos.pid}
+    NACOS_PORT=${p##*/node-} bash scripts/nacos.sh stop || true
+  done
+}
+
 echo "== build"
 npm run --silent build || exit 1
 
@@ -41,16 +54,23 @@ trap '[ -z "$port" ] || NACOS_PORT=$port bash scripts/nacos.sh stop || true' EXI
 for v in "$@"; do
   start=$SECONDS
   export NACOS_VERSION=$v
-  port=$(free_port) || { results+=("FAIL  Nacos $v: no free port"); failed=1; continue; }
+  marker=$(mktemp)
+  port=$(free_port) || { results+=("FAIL  Nacos $v: no free port"); failed=1; rm -f "$marker"; continue; }
   echo "== Nacos $v on 127.0.0.1:$port"
   if ! NACOS_PORT=$port bash scripts/nacos.sh start; then
     results+=("FAIL  Nacos $v: the server did not start")
     failed=1
     port=""
+    rm -f "$marker"
     continue
   fi
-  # Coverage belongs to `npm test`; this run is about what each server does.
-  if NACOS_SERVER_ADDR=127.0.0.1:$port NACOS_TRANSPORT=http npx tap --disable-coverage "${FILES[@]}"; then
+  # Coverage belongs to `npm test`; this run is about what each server does. The interop test runs
+  # on its own first: when a file of a tap run times out, tap leaves the files still queued unrun.
+  # A file that hangs on an old server (2.0.4's gRPC restart) is cut at 180 s, not tap's 240 s.
+  ok=1
+  NACOS_SERVER_ADDR=127.0.0.1:$port npx tap --disable-coverage test/interop.test.ts || ok=0
+  NACOS_SERVER_ADDR=127.0.0.1:$port NACOS_TRANSPORT=http npx tap --disable-coverage --timeout=180 "${FILES[@]}" || ok=0
+  if [ $ok = 1 ]; then
     results+=("ok    Nacos $v ($((SECONDS - start))s)")
   else
     results+=("FAIL  Nacos $v ($((SECONDS - start))s)")
@@ -58,6 +78,8 @@ for v in "$@"; do
   fi
   NACOS_PORT=$port bash scripts/nacos.sh stop || { results+=("FAIL  Nacos $v: class-loading errors in its logs"); failed=1; }
   port=""
+  stop_leftovers "$marker"
+  rm -f "$marker"
 done
 
 echo "== compat summary"

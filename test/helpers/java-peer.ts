@@ -41,9 +41,9 @@ function has (cmd: string): boolean {
 export function buildPeer (): string {
   const built = (() => { try { return statSync(CLASSPATH).mtimeMs } catch { return 0 } })()
   const sources = Math.max(statSync(join(DIR, 'pom.xml')).mtimeMs, newestSource(join(DIR, 'src')))
+  // In CI a missing toolchain must fail the suite, never skip it: say what to install.
+  if (!has('java')) throw new Error('interop: `java` not found; install a JDK 17+ (README prerequisites)')
   if (built < sources) {
-    // In CI a missing toolchain must fail the suite, never skip it: say what to install.
-    if (!has('java')) throw new Error('interop: `java` not found; install a JDK 17+ (README prerequisites)')
     if (!has('mvn')) throw new Error('interop: `mvn` not found; install Apache Maven (README prerequisites): it builds test/interop')
     execFileSync('mvn', ['-B', '-q', 'package'], { cwd: DIR, stdio: ['ignore', 'inherit', 'inherit'] })
   }
