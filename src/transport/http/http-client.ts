@@ -117,7 +117,12 @@ export class NacosHttpClient implements SdkHttpClient {
     delete headers['Content-Type']
     delete headers['content-type']
     const token = this.authenticated ? await this.#tokenUnlessRefused(root) : undefined
-    if (token !== undefined) headers[TOKEN_HEADER] = token
+    if (token !== undefined) {
+      headers[TOKEN_HEADER] = token
+      // Nacos 2.0.x reads a token from `Authorization: Bearer` or the query string, not from the
+      // accessToken header that later servers read; both headers keep it out of URLs.
+      headers.authorization = `Bearer ${token}`
+    }
     const url = new URL(target)
     let body: string | undefined
     if (method === 'GET' || method === 'DELETE' || options.dataAsQueryString === true) {
