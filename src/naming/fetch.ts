@@ -1,6 +1,7 @@
 // app.nacos.fetch and app.nacos.dispatcher: one undici Agent, composed with the service
 // interceptor (interceptor.ts) that picks an instance per attempt and retries on another one.
-import { Agent, fetch as undiciFetch, type Dispatcher, type RequestInfo, type RequestInit, type Response } from 'undici'
+import { createRequire } from 'node:module'
+import type { Agent, Dispatcher, RequestInfo, RequestInit, Response } from 'undici'
 import { createBalancerState } from './balancer.js'
 import { Outliers } from './outliers.js'
 import { serviceInterceptor } from './interceptor.js'
@@ -35,6 +36,11 @@ async function replayableBytes (body: RequestInit['body']): Promise<string | Uin
   return undefined
 }
 
+// undici (about 10 MB of RSS) is loaded on the first call, not with the plugin: most apps that
+// register never call a service by its name.
+let undici: typeof import('undici') | undefined
+const loadUndici = (): typeof import('undici') => (undici ??= createRequire(import.meta.url)('undici') as typeof import('undici'))
+
 export function createServiceClient (options: ServiceClientOptions): ServiceClient {
   const { ejection, connectTimeout = 2000, onAttempt, ...defaults } = options.defaults
   // A bad option fails at start-up, not on the first request.
@@ -50,7 +56,7 @@ export function createServiceClient (options: ServiceClientOptions): ServiceClie
   let agent: Agent | undefined
   let dispatcher: Dispatcher | undefined
   const composed = (): Dispatcher => {
-    agent ??= new Agent({ connect: { timeout: connectTimeout } })
+    agent ??= new (loadUndici().Agent)({ connect: { timeout: connectTimeout } })
     dispatcher ??= agent.compose(serviceInterceptor(ctx, (perRequest) => (perRequest === undefined ? resolvedDefaults : resolveFetchOptions(defaults, perRequest as NacosFetchOptions))))
     return dispatcher
   }
@@ -66,7 +72,7 @@ export function createServiceClient (options: ServiceClientOptions): ServiceClie
         target = (agent as Agent).compose(serviceInterceptor(ctx, () => resolved, bytes))
       }
       try {
-        return await undiciFetch(input, { ...rest, dispatcher: target })
+        return await loadUndici().fetch(input, { ...rest, dispatcher: target })
       } catch (err) {
         // fetch reports every failure as TypeError('fetch failed'); ours carry a code to match on.
         const cause = (err as { cause?: { code?: unknown } }).cause

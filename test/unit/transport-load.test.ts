@@ -26,6 +26,7 @@ t.test('transport "grpc" (the default): gRPC is loaded, the SDK is not; app.naco
   await app.register(nacos, { serviceName: 'unit-grpc', serverAddr: '127.0.0.1:1', dotenv: false, handleSignals: false, monitoring: false, logLevel: 'silent' }).ready()
   t.ok(grpcLoaded())
   t.notOk(sdkLoaded())
+  t.notOk(Object.keys(cache).some((file) => /node_modules[\\/]undici[\\/]/.test(file)), 'undici waits for the first app.nacos.fetch')
   t.throws(() => app.nacos.client, { code: 'FST_NACOS_NO_SDK_CLIENT', message: /only the http transport has \(this app uses NACOS_TRANSPORT=grpc\)/ })
 })
 
