@@ -19,13 +19,14 @@ cd "$ROOT"
 FILES=(test/contract/*.test.ts test/auth.test.ts)
 [ "${NACOS_COMPAT_FULL:-0}" != 1 ] || FILES+=(test/lifecycle.test.ts test/recovery.test.ts)
 
-# A port with its gRPC ports (+1000, +1001) free, below the ephemeral range like the tests' own.
+# shellcheck source=lib/ports.sh
+. scripts/lib/ports.sh
+# A port with its gRPC ports free, below the ephemeral range like the tests' own.
 free_port() {
   local p i
   for i in $(seq 1 50); do
     p=$((20000 + RANDOM % 10000))
-    if ! (: <"/dev/tcp/127.0.0.1/$p") 2>/dev/null && ! (: <"/dev/tcp/127.0.0.1/$((p + 1000))") 2>/dev/null \
-      && ! (: <"/dev/tcp/127.0.0.1/$((p + 1001))") 2>/dev/null; then
+    if nacos_ports_free "$p"; then
       echo "$p"
       return 0
     fi

@@ -7,12 +7,13 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# shellcheck source=lib/ports.sh
+. scripts/lib/ports.sh
 free_base() {
-  local base p o
+  local base p
   for ((base = 28848; base < 60000; base += 100)); do
     for p in $base $((base + 10)) $((base + 20)); do
-      for o in 0 1000 1001 -1000; do free $((p + o)) || continue 3; done
+      nacos_ports_free "$p" -1000 || continue 2
     done
     echo "$base"
     return 0
