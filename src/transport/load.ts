@@ -4,7 +4,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { NacosConfig } from '../settings.js'
 import { NoSdkClientError } from '../errors.js'
-import { authority, DEFAULT_CONTEXT_PATH } from '../server-addr.js'
+import { DEFAULT_CONTEXT_PATH } from '../server-addr.js'
 import type { Transport } from './types.js'
 import type { NamingClient } from './http/sdk-repairs.js'
 
@@ -20,7 +20,7 @@ export async function loadTransport (config: NacosConfig, log: FastifyBaseLogger
     // parseServerList made every server share one scheme and context path.
     const [first] = config.serverAddr
     const transport = createGrpcTransport({
-      serverAddr: config.serverAddr.map(authority),
+      serverAddr: config.serverAddr,
       // https:// means TLS on the gRPC port and for the login on the HTTP port.
       tls: first?.tls === true ? { loginHttps: true } : false,
       contextPath: first?.contextPath ?? DEFAULT_CONTEXT_PATH,

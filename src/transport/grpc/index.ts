@@ -8,7 +8,7 @@ import type { Transport } from '../types.js'
 import { Auth, type Resource } from './auth.js'
 import { GrpcConfig } from './config.js'
 import { Connection } from './connection.js'
-import type { GrpcLog } from './link.js'
+import type { GrpcLog, ServerAddress } from './link.js'
 import { GrpcTransportError, NACOS_NO_RIGHT } from './errors.js'
 import { GrpcNaming, type Caller } from './naming.js'
 import type { Json } from './proto.js'
@@ -31,8 +31,8 @@ export interface GrpcTlsOptions {
 }
 
 export interface GrpcTransportOptions {
-  /** Nacos servers as `host:port` of their HTTP port (the forms of NACOS_SERVER_ADDR; scheme and path are taken from tls and contextPath). */
-  serverAddr: string[]
+  /** Nacos servers by their HTTP port: `host:port` as written (the forms of NACOS_SERVER_ADDR; scheme and path are taken from tls and contextPath) or already parsed. */
+  serverAddr: Array<string | ServerAddress>
   /** gRPC port = HTTP port + this (default 1000, Nacos's own default). */
   grpcPortOffset?: number
   /** Namespace id (default 'public'; config requests send Nacos's empty tenant for it). */
@@ -94,7 +94,8 @@ function credentialsFor (tls: GrpcTransportOptions['tls']): { credentials: grpc.
 }
 
 export function createGrpcTransport (options: GrpcTransportOptions): Transport {
-  const servers = options.serverAddr.map(parseServer)
+  // Addresses as written are parsed here; the plugin hands over the ones its settings parsed.
+  const servers = options.serverAddr.map((s) => (typeof s === 'string' ? parseServer(s) : s))
   if (servers.length === 0) throw new Error('the gRPC transport needs at least one Nacos server address (serverAddr)')
   const log = options.log ?? silentLog
   const namespace = options.namespace && options.namespace !== '' ? options.namespace : 'public'
