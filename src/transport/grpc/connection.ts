@@ -18,8 +18,10 @@
 // must never share one. Timers are unref'd, and close() cancels every call, the stream and the
 // channel, so nothing here keeps the process alive after close().
 import * as grpc from '@grpc/grpc-js'
+import { backoffDelay } from '../../backoff.js'
 import { jsonPayload, parseBody, type Json, type Payload } from './proto.js'
 import { answerServerRequest, type ServerRequestHandler } from './server-requests.js'
+import { Waits } from './waits.js'
 import {
   closedError,
   GrpcTransportError,
@@ -27,7 +29,8 @@ import {
   NACOS_NO_RIGHT,
   NACOS_UN_REGISTER
 } from './errors.js'
-import { abandonLink, checkServer, describeGrpcError, grpcAddress, healthCheck, openLink, unary, type GrpcLog, type Link, type LinkOptions, type ServerAddress } from './link.js'
+import { Health } from './health.js'
+import { abandonLink, checkServer, describeGrpcError, grpcAddress, openLink, unary, type GrpcLog, type Link, type LinkOptions, type ServerAddress } from './link.js'
 
 export interface ConnectionOptions extends LinkOptions {
   servers: ServerAddress[]
@@ -44,35 +47,33 @@ export interface RequestOptions {
   headers?: () => Promise<Record<string, string>> | Record<string, string>
 }
 
-interface Waiter {
-  resolve: (link: Link) => void
-  reject: (err: Error) => void
-  timer: NodeJS.Timeout
-}
-
 export class Connection {
   readonly #opts: ConnectionOptions
   #state: 'idle' | 'connecting' | 'ready' | 'closed' = 'idle'
   #link: Link | undefined
   #next: number
   #lastError: Error | undefined
-  #lastActive = 0
-  #checking = false
   #recommended: ServerAddress | undefined
-  readonly #waiters = new Set<Waiter>()
+  readonly #waits = new Waits<Link>()
   readonly #calls = new Set<grpc.ClientUnaryCall>()
-  readonly #timers = new Set<NodeJS.Timeout>()
-  readonly #sleepers = new Set<() => void>()
   readonly #handlers = new Map<string, ServerRequestHandler>()
   readonly #upListeners = new Set<() => void>()
   readonly #downListeners = new Set<(err: Error) => void>()
-  #healthTimer: NodeJS.Timeout | undefined
+  readonly #health: Health
 
   constructor (opts: ConnectionOptions) {
     if (opts.servers.length === 0) throw new Error('the gRPC transport needs at least one Nacos server address')
     this.#opts = opts
     // Like the Java client's shuffled server list: several clients spread over the servers.
     this.#next = Math.floor(Math.random() * opts.servers.length)
+    this.#health = new Health({
+      idleMs: opts.healthCheckIdleMs,
+      link: opts,
+      calls: this.#calls,
+      current: () => this.#state === 'ready' ? this.#link : undefined,
+      closed: () => this.closed,
+      condemn: (link, reason) => { this.#reconnect(link, reason) }
+    })
     this.handle('ClientDetectionRequest', () => ({ type: 'ClientDetectionResponse' }))
     this.handle('ConnectResetRequest', (body) => {
       // Answer first (the server waits for it), then move to the server it names, if known.
@@ -115,8 +116,7 @@ export class Connection {
   start (): void {
     if (this.#state !== 'idle') return
     this.#state = 'connecting'
-    this.#healthTimer = setInterval(() => { this.#healthTick() }, Math.min(1000, this.#opts.healthCheckIdleMs))
-    this.#healthTimer.unref()
+    this.#health.start()
     void this.#connectLoop()
   }
 
@@ -160,13 +160,12 @@ export class Connection {
           throw new GrpcTransportError('timeout', `Nacos did not answer ${type} within ${timeoutMs} ms (server ${link.address})`, { requestType: type, cause: err })
         }
         lastProblem = `${link.address}: ${describeGrpcError(err)}`
-        this.#suspect(link, new Error(`${type} failed on ${lastProblem}`))
-        await this.#sleep(Math.min(100, Math.max(0, deadline - Date.now())))
+        this.#health.suspect(link, new Error(`${type} failed on ${lastProblem}`))
+        await this.#waits.sleep(Math.min(100, Math.max(0, deadline - Date.now())))
         continue
       }
-      this.#lastActive = Date.now()
       const json = parseBody(res)
-      this.#opts.log.debug?.({ type, server: link.address, answer: res.type, ms: this.#lastActive - started }, 'nacos grpc request')
+      this.#opts.log.debug?.({ type, server: link.address, answer: res.type, ms: this.#health.touch() - started }, 'nacos grpc request')
       if (res.type === 'ErrorResponse') {
         const errorCode = Number(json.errorCode)
         const message = typeof json.message === 'string' ? json.message : ''
@@ -199,16 +198,8 @@ export class Connection {
   async close (): Promise<void> {
     if (this.#state === 'closed') return
     this.#state = 'closed'
-    if (this.#healthTimer) clearInterval(this.#healthTimer)
-    for (const timer of this.#timers) clearTimeout(timer)
-    this.#timers.clear()
-    for (const wake of this.#sleepers) wake()
-    this.#sleepers.clear()
-    for (const waiter of this.#waiters) {
-      clearTimeout(waiter.timer)
-      waiter.reject(closedError())
-    }
-    this.#waiters.clear()
+    this.#health.stop()
+    this.#waits.close(() => closedError())
     for (const call of this.#calls) call.cancel()
     this.#calls.clear()
     const link = this.#link
@@ -242,10 +233,9 @@ export class Connection {
           }
           this.#emitDown(new GrpcTransportError('unavailable', `no Nacos server answered on its gRPC port (${this.addresses.join(', ')}); last error: ${this.#lastError.message}`, { cause: this.#lastError }))
         }
-        const ceiling = roundDone
-          ? Math.min(this.#opts.reconnectMaxMs, this.#opts.reconnectBaseMs * 2 ** Math.min(20, attempt / servers.length - 1))
-          : Math.min(this.#opts.reconnectBaseMs, 100)
-        await this.#sleep(Math.round(ceiling / 2 + Math.random() * ceiling / 2))
+        // The next server of a round at once (about), the next round later each time.
+        const quick = Math.min(this.#opts.reconnectBaseMs, 100)
+        await this.#waits.sleep(roundDone ? backoffDelay(attempt / servers.length - 1, this.#opts.reconnectBaseMs, this.#opts.reconnectMaxMs) : backoffDelay(0, quick, quick))
         continue
       }
       if (this.#state !== 'connecting') {
@@ -254,14 +244,10 @@ export class Connection {
       }
       this.#link = link
       this.#state = 'ready'
-      this.#lastActive = Date.now()
+      this.#health.touch()
       this.#lastError = undefined
       this.#opts.log.info({ server: link.address, connectionId: link.connectionId }, 'nacos grpc connected')
-      for (const waiter of this.#waiters) {
-        clearTimeout(waiter.timer)
-        waiter.resolve(link)
-      }
-      this.#waiters.clear()
+      this.#waits.release(link)
       for (const fn of this.#upListeners) {
         try { fn() } catch (err) { this.#opts.log.error({ err }, 'nacos grpc: a connection listener threw') }
       }
@@ -274,7 +260,7 @@ export class Connection {
       calls: this.#calls,
       onPayload: (link, payload) => { this.#onServerPayload(link, payload) },
       onDown: (link, reason) => { this.#linkDown(link, reason) },
-      sleep: async (ms) => { await this.#sleep(ms) },
+      sleep: async (ms) => { await this.#waits.sleep(ms) },
       closed: () => this.closed
     })
   }
@@ -303,87 +289,23 @@ export class Connection {
     }
   }
 
-  // ---- health ----
-
-  #healthTick (): void {
-    if (this.#state !== 'ready' || this.#checking) return
-    if (Date.now() - this.#lastActive < this.#opts.healthCheckIdleMs) return
-    const link = this.#link as Link
-    void this.#healthCheck(link)
-  }
-
-  /** A request failed on `link`: keep it if it still passes a health check, else reconnect. */
-  #suspect (link: Link, reason: Error): void {
-    if (this.#link !== link || this.#checking) return
-    void this.#healthCheck(link, reason)
-  }
-
-  async #healthCheck (link: Link, reason?: Error): Promise<void> {
-    this.#checking = true
-    let problem = ''
-    try {
-      // Two tries for a timeout (a busy server), one for an answer: an answer is the verdict.
-      for (let attempt = 0; attempt < 2; attempt++) {
-        try {
-          const health = await healthCheck(link, this.#opts, this.#calls)
-          if (health.ok) {
-            this.#lastActive = Date.now()
-            return
-          }
-          problem = `health check answered: ${health.problem}`
-          break
-        } catch (err) {
-          problem = `health check failed: ${describeGrpcError(err)}`
-          if (this.closed || link.abandoned) return
-        }
-      }
-    } finally {
-      this.#checking = false
-    }
-    this.#reconnect(link, new Error(`${link.address}: ${problem}${reason ? ` (after: ${reason.message})` : ''}`))
-  }
-
   // ---- server requests ----
 
   #onServerPayload (link: Link, payload: Payload): void {
     if (link.abandoned) return
-    this.#lastActive = Date.now()
+    this.#health.touch()
     answerServerRequest(link, payload, this.#handlers, this.#opts.log)
   }
 
   // ---- helpers ----
 
-  #waitReady (deadline: number, type: string, timeoutMs: number, lastProblem: string): Promise<Link> {
-    if (this.#state === 'closed') return Promise.reject(closedError(type))
-    if (this.#state === 'ready' && this.#link) return Promise.resolve(this.#link)
+  async #waitReady (deadline: number, type: string, timeoutMs: number, lastProblem: string): Promise<Link> {
+    if (this.#state === 'closed') throw closedError(type)
+    if (this.#state === 'ready' && this.#link) return this.#link
     this.start()
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.#waiters.delete(waiter)
-          const why = lastProblem || this.#lastError?.message || 'still connecting'
-          reject(new GrpcTransportError('unavailable', `no gRPC connection to Nacos within ${timeoutMs} ms for ${type} (servers ${this.addresses.join(', ')}): ${why}`, { requestType: type }))
-        }, Math.max(0, deadline - Date.now()))
-      }
-      this.#waiters.add(waiter)
-    })
-  }
-
-  /** A sleep that close() cuts short. */
-  #sleep (ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer)
-        this.#timers.delete(timer)
-        this.#sleepers.delete(wake)
-        resolve()
-      }
-      const timer = setTimeout(wake, ms)
-      timer.unref()
-      this.#timers.add(timer)
-      this.#sleepers.add(wake)
+    return await this.#waits.until(deadline, () => {
+      const why = lastProblem || this.#lastError?.message || 'still connecting'
+      return new GrpcTransportError('unavailable', `no gRPC connection to Nacos within ${timeoutMs} ms for ${type} (servers ${this.addresses.join(', ')}): ${why}`, { requestType: type })
     })
   }
 }
