@@ -42,6 +42,8 @@ interface Entry {
   signature: string
   first: Promise<void> | undefined
   timer: NodeJS.Timeout | undefined
+  /** Looked up since the last re-read (see #schedule). */
+  used: boolean
   readonly listeners: Set<InstancesListener>
   unwatch: () => void
 }
@@ -149,7 +151,10 @@ export class Discovery {
     if (this.#closed) throw new ClosedError('discovery')
     const key = serviceKey(service, options)
     const existing = this.#entries.get(key)
-    if (existing) return existing
+    if (existing) {
+      existing.used = true
+      return existing
+    }
     const { group, clusters } = normalizeQuery(options)
     const entry: Entry = {
       key,
@@ -162,6 +167,7 @@ export class Discovery {
       signature: '',
       first: undefined,
       timer: undefined,
+      used: true,
       listeners: new Set(),
       unwatch: () => {}
     }
@@ -184,8 +190,23 @@ export class Discovery {
     if (this.#closed || entry.timer !== undefined) return
     entry.timer = setTimeout(() => {
       entry.timer = undefined
+      if (this.#idleAndEmpty(entry)) return
+      entry.used = false
       this.#refresh(entry).catch(() => {}).finally(() => this.#schedule(entry))
     }, this.#refreshInterval).unref()
+  }
+
+  /**
+   * A service nobody listens to, not looked up for a whole re-read interval, with no instance known
+   * (a mistyped name, a host given to app.nacos.fetch that is no service): forgotten, its watch
+   * ended, instead of being re-read and subscribed for good. A later lookup starts it afresh.
+   */
+  #idleAndEmpty (entry: Entry): boolean {
+    if (entry.used || entry.listeners.size > 0 || (entry.instances?.length ?? 0) > 0) return false
+    entry.unwatch()
+    this.#entries.delete(entry.key)
+    this.#log.debug({ service: entry.service, group: entry.group }, 'an idle service with no instances is no longer followed')
+    return true
   }
 
   /** Reads the list from Nacos (which also keeps its pushes coming). */

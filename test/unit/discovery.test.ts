@@ -114,3 +114,32 @@ t.test('close() ends every watch and timer; a closed discovery refuses with FST_
   t.equal(naming.calls.length, queries, 'no refresh after close')
   t.throws(() => discovery.cached('svc'), { code: 'FST_NACOS_CLOSED' })
 })
+
+t.test('a service with no instance, no listener and no lookup for a whole re-read interval is forgotten; the others are kept', async (t) => {
+  const { naming, discovery } = setup(t, 20)
+  naming.onQuery = async (ref) => ({ hosts: ref.service === 'empty' || ref.service === 'watched' ? [] : [host(1)], lastRefTime: 1 })
+  await t.rejects(discovery.pick('empty'), { code: 'FST_NACOS_NO_INSTANCE' })
+  await discovery.instances('full')
+  discovery.subscribe('watched', () => {})
+  await sleep(5)
+  t.equal(naming.watching('empty'), 1, 'followed at first')
+  await sleep(100)
+  t.equal(naming.watching('empty'), 0, 'the idle empty one: watch ended')
+  const queries = naming.calls.filter((c) => c.includes('@@empty@@')).length
+  await sleep(60)
+  t.equal(naming.calls.filter((c) => c.includes('@@empty@@')).length, queries, 'and no longer re-read')
+  t.equal(naming.watching('full'), 1, 'one with instances is kept')
+  t.equal(naming.watching('watched'), 1, 'one with a listener is kept')
+
+  // Looked up again: read afresh; looked up within each interval: kept while empty.
+  naming.onQuery = async () => ({ hosts: [host(2)], lastRefTime: 2 })
+  t.same(ports(await discovery.instances('empty')), [2], 'a later lookup reads it afresh')
+  t.equal(naming.watching('empty'), 1)
+  naming.onQuery = async () => ({ hosts: [], lastRefTime: 3 })
+  naming.push('empty', { hosts: [], lastRefTime: 3 })
+  for (let i = 0; i < 8; i++) {
+    await sleep(15)
+    discovery.pickCached('empty')
+  }
+  t.equal(naming.watching('empty'), 1, 'kept while it is looked up')
+})
