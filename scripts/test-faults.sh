@@ -41,8 +41,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The suite's files are about the HTTP transport's beats and expiry, except test/faults/grpc.test.ts.
-export NACOS_TRANSPORT=${NACOS_TRANSPORT:-http}
+# Each file says which transports it runs on (both, or the one whose behaviour it proves).
+unset NACOS_TRANSPORT
 
 echo "== build"
 npm run --silent build

@@ -1,14 +1,15 @@
-// An app registered with the cluster is SIGKILLed: no deregistration is ever sent, so the
-// cluster itself must expire the instance on the schedule the app registered with.
+// An app registered with the cluster over HTTP is SIGKILLed: no deregistration is ever sent, so
+// the cluster itself must expire the instance on the schedule the app registered with. (Over gRPC
+// the instance goes with its connection, at once: test/faults/grpc.test.ts.)
 import t from 'tap'
 import { startApp } from '../helpers/child.ts'
 import { waitFor, uniqueService } from '../helpers/nacos-api.ts'
 import { ADDRS, listEverywhere, listedEverywhere } from '../helpers/cluster.ts'
 
-t.test('SIGKILLed app: every node drops the instance within the deregister time plus one expiry check', async (t) => {
+t.test('HTTP, SIGKILLed app: every node drops the instance within the deregister time plus one expiry check', async (t) => {
   const serviceName = uniqueService('cluster-sigkill')
   const child = await startApp({
-    NACOS_SERVER_ADDR: ADDRS.join(','), NACOS_SERVICE_NAME: serviceName, NACOS_HEARTBEAT_INTERVAL: '1', NACOS_DEREGISTER_TIME: '3'
+    NACOS_TRANSPORT: 'http', NACOS_SERVER_ADDR: ADDRS.join(','), NACOS_SERVICE_NAME: serviceName, NACOS_HEARTBEAT_INTERVAL: '1', NACOS_DEREGISTER_TIME: '3'
   })
   t.teardown(() => { child.proc.kill('SIGKILL') })
   await waitFor(async () => await listedEverywhere(serviceName, 1), 10_000, 100)

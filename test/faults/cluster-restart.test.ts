@@ -1,41 +1,50 @@
-// The whole cluster stops and starts again under a running app: once the cluster is back, the
-// app is registered again (metadata and all) on every node, exactly once.
+// The whole cluster stops and starts again under running apps, one per transport: once the
+// cluster is back, each app is registered again (metadata and all) on every node, exactly once.
 import t from 'tap'
 import Fastify from 'fastify'
 import nacos from '../../src/index.ts'
 import { uniqueService, waitFor } from '../helpers/nacos-api.ts'
 import { ADDRS, clusterStart, clusterStop, listEverywhere, listedEverywhere } from '../helpers/cluster.ts'
+import { TRANSPORTS } from '../helpers/transports.ts'
 
 const base = { serverAddr: ADDRS, ip: '127.0.0.1', dotenv: false, handleSignals: false, logLevel: 'silent' as const }
 
 t.teardown(async () => { await clusterStart() })
 
-t.test('whole cluster restarted: registered again on every node within two heartbeat intervals of the cluster being ready', async (t) => {
-  const serviceName = uniqueService('cluster-restart')
-  const app = Fastify()
-  app.get('/ping', async () => 'pong')
-  await app.register(nacos, { ...base, serviceName, heartbeatInterval: 1, deregisterTime: 3, requestTimeout: 1000, metadata: { survived: 'yes' } })
-  t.teardown(() => app.close())
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const port = (app.server.address() as { port: number }).port
-  await waitFor(async () => await listedEverywhere(serviceName, 1), 10_000, 100)
+t.test('whole cluster restarted: each transport registered again on every node within two heartbeat intervals of the cluster being ready', async (t) => {
+  // One restart for both transports: it is the slowest step of the fault suite.
+  const apps = await Promise.all(TRANSPORTS.map(async (transport) => {
+    const serviceName = uniqueService(`cluster-restart-${transport}`)
+    const app = Fastify()
+    app.get('/ping', async () => 'pong')
+    await app.register(nacos, { ...base, transport, serviceName, heartbeatInterval: 1, deregisterTime: 3, requestTimeout: 1000, metadata: { survived: 'yes' } })
+    t.teardown(() => app.close())
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    await waitFor(async () => await listedEverywhere(serviceName, 1), 10_000, 100)
+    return { transport, serviceName, app, port: (app.server.address() as { port: number }).port }
+  }))
 
   await clusterStop()
-  await waitFor(() => app.nacos.status().state === 'retrying', 5000)
-  t.equal(await (await fetch(`http://127.0.0.1:${port}/ping`)).text(), 'pong', 'serves while the whole cluster is down')
+  for (const { transport, app, port } of apps) {
+    // Over HTTP a failed beat says so; over gRPC the lost connection does (the redo waits for a new one).
+    await waitFor(() => app.nacos.status().state === 'retrying', 5000)
+    t.equal(await (await fetch(`http://127.0.0.1:${port}/ping`)).text(), 'pong', `${transport}: serves while the whole cluster is down`)
+  }
   const startAt = Date.now()
   await clusterStart()
   const readyAt = Date.now()
-  await waitFor(async () => (await listEverywhere(serviceName)).some((hosts) => hosts.length === 1), 15_000, 20)
-  const firstMs = Date.now() - readyAt
-  await waitFor(async () => await listedEverywhere(serviceName, 1), 15_000, 20)
-  const allMs = Date.now() - readyAt
-  const registeredMs = Date.parse(app.nacos.status().registeredAt ?? '') - readyAt
-  t.comment(`cluster start → ready ${readyAt - startAt} ms; ready → registered (plugin) ${registeredMs} ms, → listed by a node ${firstMs} ms, → by all three ${allMs} ms (heartbeat 1 s)`)
-  // As on a single node (test/recovery.test.ts): Nacos publishes a change ~0.5 s after it happens.
-  t.ok(firstMs < 2000 + 600, `listed within two heartbeat intervals of the cluster being ready, plus Nacos's publish delay (${firstMs} ms)`)
-  t.ok(allMs < 5000, `listed by every node within 5 s (${allMs} ms)`)
-  const lists = await listEverywhere(serviceName)
-  t.same(lists.map((hosts) => hosts.map((h) => [h.port, h.metadata.survived])), [[[port, 'yes']], [[port, 'yes']], [[port, 'yes']]], 'once per node, with its metadata')
-  t.equal(app.nacos.status().state, 'registered')
+  await Promise.all(apps.map(async ({ transport, serviceName, app, port }) => {
+    await waitFor(async () => (await listEverywhere(serviceName)).some((hosts) => hosts.length === 1), 15_000, 20)
+    const firstMs = Date.now() - readyAt
+    await waitFor(async () => await listedEverywhere(serviceName, 1), 15_000, 20)
+    const allMs = Date.now() - readyAt
+    const registeredMs = Date.parse(app.nacos.status().registeredAt ?? '') - readyAt
+    t.comment(`${transport}: cluster start → ready ${readyAt - startAt} ms; ready → registered (plugin) ${registeredMs} ms, → listed by a node ${firstMs} ms, → by all three ${allMs} ms (heartbeat 1 s)`)
+    // As on a single node (test/recovery.test.ts): Nacos publishes a change ~0.5 s after it happens.
+    t.ok(firstMs < 2000 + 600, `${transport}: listed within two heartbeat intervals of the cluster being ready, plus Nacos's publish delay (${firstMs} ms)`)
+    t.ok(allMs < 5000, `${transport}: listed by every node within 5 s (${allMs} ms)`)
+    const lists = await listEverywhere(serviceName)
+    t.same(lists.map((hosts) => hosts.map((h) => [h.port, h.metadata.survived])), [[[port, 'yes']], [[port, 'yes']], [[port, 'yes']]], `${transport}: once per node, with its metadata`)
+    t.equal(app.nacos.status().state, 'registered')
+  }))
 })

@@ -1,16 +1,17 @@
-// A cluster node dies under a registered app: registration and heartbeats go on through the
-// other two, and when the node comes back no instance is listed twice.
+// A cluster node dies under an app registered over HTTP: registration and heartbeats go on
+// through the other two, and when the node comes back no instance is listed twice. (Over gRPC the
+// connection moves to another node and registers again there: test/faults/grpc.test.ts.)
 import t from 'tap'
 import Fastify from 'fastify'
 import nacos from '../../src/index.ts'
 import { uniqueService, waitFor } from '../helpers/nacos-api.ts'
 import { ADDRS, PORTS, clusterStart, listEverywhere, listedEverywhere, responsibleNode, signalNode } from '../helpers/cluster.ts'
 
-const base = { serverAddr: ADDRS, ip: '127.0.0.1', dotenv: false, handleSignals: false, logLevel: 'silent' as const }
+const base = { transport: 'http' as const, serverAddr: ADDRS, ip: '127.0.0.1', dotenv: false, handleSignals: false, logLevel: 'silent' as const }
 
 t.teardown(async () => { await clusterStart() })
 
-t.test('the node that owns the instance is killed: heartbeats go on through the others; restarted, no duplicates', async (t) => {
+t.test('HTTP: the node that owns the instance is killed: heartbeats go on through the others; restarted, no duplicates', async (t) => {
   const serviceName = uniqueService('node-loss')
   const app = Fastify()
   await app.register(nacos, { ...base, serviceName, heartbeatInterval: 1, deregisterTime: 3, requestTimeout: 1000 })

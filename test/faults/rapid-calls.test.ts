@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import nacos from '../../src/index.ts'
 import { uniqueService, waitFor } from '../helpers/nacos-api.ts'
 import { ADDRS, listEverywhere } from '../helpers/cluster.ts'
+import { TRANSPORTS } from '../helpers/transports.ts'
 
 const TOKEN = 'fault-suite-monitoring-token'
 const base = { serverAddr: ADDRS, ip: '127.0.0.1', dotenv: false, handleSignals: false, logLevel: 'silent' as const, monitoring: { token: TOKEN } }
@@ -70,11 +71,11 @@ function liveResources (): { counts: () => Record<string, number>, stop: () => v
   }
 }
 
-for (const [via, call] of Object.entries(callers)) {
+for (const [via, call, transport] of TRANSPORTS.flatMap((transport) => Object.entries(callers).map(([name, fn]) => [`${transport}: ${name}`, fn, transport] as const))) {
   t.test(`${CALLS} rapid concurrent register/deregister calls through ${via}: Nacos ends in the plugin's state, nothing leaks`, async (t) => {
     const serviceName = uniqueService(`rapid-${via.replace(/\W+/g, '-')}`)
     const app = Fastify()
-    await app.register(nacos, { ...base, serviceName, heartbeatInterval: 1, deregisterTime: 3 })
+    await app.register(nacos, { ...base, transport, serviceName, heartbeatInterval: 1, deregisterTime: 3 })
     t.teardown(() => app.close())
     await app.listen({ port: 0, host: '127.0.0.1' })
     await waitFor(async () => (await listEverywhere(serviceName)).every((hosts) => hosts.length === 1), 10_000, 100)
@@ -106,6 +107,7 @@ for (const [via, call] of Object.entries(callers)) {
     t.ok(await settles(serviceName, 0) >= 0, 'deregistered: gone from every node, and no late heartbeat brings it back')
     const deregistered = tracked.counts()
     t.comment(`live timers created since the storm began: ${JSON.stringify(registered)} while registered, ${JSON.stringify(deregistered)} once deregistered`)
+    // Over HTTP the heartbeat timer; over gRPC none (the connection's own timers live in the transport).
     t.ok((registered.Timeout ?? 0) <= 1, `only the heartbeat timer lives while registered (${registered.Timeout ?? 0})`)
     t.equal(deregistered.Timeout ?? 0, 0, 'no timer left once deregistered')
   })
