@@ -2,7 +2,7 @@
 // bench's Java column: one process per use, driven one command per stdin line; its events come back
 // as JSON lines whose "at" is the Java process's wall clock (ms, comparable with Date.now()).
 import { execFileSync, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs'
 import { once } from 'node:events'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,8 +12,21 @@ const DIR = fileURLToPath(new URL('../test/interop/', import.meta.url))
 const CLASSPATH = join(DIR, 'target', 'classpath.txt')
 export const JAVA_CLIENT = 'Java client (nacos-client 2.5.1)'
 
+const mtime = (path) => { try { return statSync(path).mtimeMs } catch { return 0 } }
+
+let built = false
+
+/**
+ * The peer's classpath; `mvn package` first when target/ is missing or older than a source (Maven
+ * leaves an unchanged classpath.txt as it was: touched here, so that it dates the build).
+ */
 function classpath () {
-  if (!existsSync(CLASSPATH)) execFileSync('mvn', ['-B', '-q', 'package'], { cwd: DIR, stdio: ['ignore', 'inherit', 'inherit'] })
+  const sources = readdirSync(join(DIR, 'src'), { recursive: true }).map((f) => mtime(join(DIR, 'src', f)))
+  if (!built && mtime(CLASSPATH) < Math.max(mtime(join(DIR, 'pom.xml')), ...sources)) {
+    execFileSync('mvn', ['-B', '-q', 'package'], { cwd: DIR, stdio: ['ignore', 'inherit', 'inherit'] })
+    utimesSync(CLASSPATH, new Date(), new Date())
+  }
+  built = true
   return `${join(DIR, 'target', 'classes')}:${readFileSync(CLASSPATH, 'utf8').trim()}`
 }
 
@@ -24,6 +37,7 @@ export class JavaPeer {
 
   /** `addr` is host:port of Nacos's HTTP port (the client adds 1000 for gRPC); `namingOnly`: no config client. */
   constructor (addr, { namingOnly = false } = {}) {
+    this.namingOnly = namingOnly
     this.home = mkdtempSync(join(tmpdir(), 'bench-java-peer-'))
     this.proc = spawn('java', [
       `-Duser.home=${this.home}`, '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', `-Dpeer.naming-only=${namingOnly}`,
@@ -76,7 +90,11 @@ export class JavaPeer {
   }
 
   /** Resolves once the peer's clients are up. */
-  async ready () { return await this.next((e) => e.event === 'ready', 60_000) }
+  async ready () {
+    const e = await this.next((e) => e.event === 'ready', 60_000)
+    if (this.namingOnly && e.config !== 'none') throw new Error('java peer: made a config client though asked for naming only (a Peer built before -Dpeer.naming-only?)')
+    return e
+  }
 
   kill () { this.proc.kill('SIGKILL') }
 
