@@ -25,11 +25,12 @@ export async function requestsPerMinute () {
   const dir = mkdtempSync(join(tmpdir(), 'bench-requests-'))
   const services = []
   const cases = []
-  const proxy = await countingProxy(Number(NACOS_ADDR.split(':')[1]))
-  const java = new JavaPeer(proxy.addr, { namingOnly: true })
-  const javaPort = await tcpListener()
   const javaService = uniqueService('requests-java')
+  const javaPort = await tcpListener()
+  let proxy, java
   try {
+    proxy = await countingProxy(Number(NACOS_ADDR.split(':')[1]))
+    java = new JavaPeer(proxy.addr, { namingOnly: true })
     await java.ready()
     await java.request(`register ${javaService} ${javaPort.port}`, 'registered')
     for (let i = 0; i < LOOKED_UP; i++) {
@@ -76,9 +77,9 @@ export async function requestsPerMinute () {
       { transport: 'java', lookups: LOOKED_UP, perMinute: total(javaLookups) / ((t3 - t2) / 60_000), counts: javaLookups, minutes: (t3 - t2) / 60_000 }
     ]
   } finally {
-    await java.close()
+    await java?.close()
+    await proxy?.close()
     await javaPort.close()
-    await proxy.close()
     for (const { child } of cases) child.proc.kill('SIGTERM')
     await Promise.all(cases.map(async ({ child }) => await child.exited))
     for (const { serviceName, server } of services) {
