@@ -1,22 +1,38 @@
 // Requests Nacos serves per instance per minute, for each transport, idle and with 3 looked-up
 // services: one child process (bench/app.mjs, default settings) per case, all four running at the
 // same time, each with the bench/count-requests.mjs preload counting what it sends over one window.
+// Beside them the official Java client (bench/java.mjs, naming only, default settings), counted by
+// a proxy in front of Nacos (bench/proxy.mjs): registered, idle over the same window; then it
+// subscribes to the same 3 services (as Spring Cloud Alibaba's discovery client does on a lookup:
+// selectInstances with subscribe) and is counted over a second window of the same length, the
+// four apps still running.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { NACOS_ADDR, TRANSPORTS, apiInstance, listed, sleep, startChild, tcpListener, uniqueService, waitFor } from './lib.mjs'
+import { JavaPeer } from './java.mjs'
+import { countingProxy } from './proxy.mjs'
 
 const APP = fileURLToPath(new URL('./app.mjs', import.meta.url))
 const PRELOAD = fileURLToPath(new URL('./count-requests.mjs', import.meta.url))
 const WINDOW_S = Number(process.env.BENCH_REQUEST_WINDOW ?? 60)
 const LOOKED_UP = 3
+const SETTLE_MS = 5000
+const total = (counts) => Object.values(counts).reduce((a, b) => a + b, 0)
 
 export async function requestsPerMinute () {
   const dir = mkdtempSync(join(tmpdir(), 'bench-requests-'))
   const services = []
   const cases = []
+  const javaService = uniqueService('requests-java')
+  const javaPort = await tcpListener()
+  let proxy, java
   try {
+    proxy = await countingProxy(Number(NACOS_ADDR.split(':')[1]))
+    java = new JavaPeer(proxy.addr, { namingOnly: true })
+    await java.ready()
+    await java.request(`register ${javaService} ${javaPort.port}`, 'registered')
     for (let i = 0; i < LOOKED_UP; i++) {
       const server = await tcpListener()
       const serviceName = uniqueService('looked-up')
@@ -38,20 +54,32 @@ export async function requestsPerMinute () {
         cases.push({ transport, lookups, serviceName, file, child })
       }
     }
-    await Promise.all(cases.map(async ({ serviceName }) => await waitFor(listed(serviceName), 10_000)))
+    await Promise.all([...cases, { serviceName: javaService }].map(async ({ serviceName }) => await waitFor(listed(serviceName), 10_000)))
     // Past start-up (first beats, first list reads, connection set-up): the steady state is counted.
-    await sleep(5000)
+    await sleep(SETTLE_MS)
     for (const { child } of cases) child.proc.kill('SIGWINCH')
     const t0 = performance.now()
     await sleep(WINDOW_S * 1000)
     for (const { child } of cases) child.proc.kill('SIGWINCH')
-    const minutes = (performance.now() - t0) / 60_000
+    const t1 = performance.now()
+    const minutes = (t1 - t0) / 60_000
+    const javaIdle = proxy.counts(t0, t1)
+    for (const { serviceName } of services) await java.request(`subscribe ${serviceName}`, 'subscribed')
+    await sleep(SETTLE_MS)
+    const t2 = performance.now()
+    await sleep(WINDOW_S * 1000)
+    const t3 = performance.now()
+    const javaLookups = proxy.counts(t2, t3)
     const counts = await Promise.all(cases.map(async ({ file }) => await waitFor(async () => JSON.parse(readFileSync(file, 'utf8')), 5000)))
-    return cases.map(({ transport, lookups }, i) => {
-      const total = Object.values(counts[i]).reduce((a, b) => a + b, 0)
-      return { transport, lookups, perMinute: total / minutes, counts: counts[i], minutes }
-    })
+    return [
+      ...cases.map(({ transport, lookups }, i) => ({ transport, lookups, perMinute: total(counts[i]) / minutes, counts: counts[i], minutes })),
+      { transport: 'java', lookups: 0, perMinute: total(javaIdle) / minutes, counts: javaIdle, minutes },
+      { transport: 'java', lookups: LOOKED_UP, perMinute: total(javaLookups) / ((t3 - t2) / 60_000), counts: javaLookups, minutes: (t3 - t2) / 60_000 }
+    ]
   } finally {
+    await java?.close()
+    await proxy?.close()
+    await javaPort.close()
     for (const { child } of cases) child.proc.kill('SIGTERM')
     await Promise.all(cases.map(async ({ child }) => await child.exited))
     for (const { serviceName, server } of services) {

@@ -1,8 +1,10 @@
-// The bench table: one row per measure, one column per transport, and its place in BENCHMARKS.md
-// (between the bench markers; BENCH_WRITE=0 leaves the file alone).
+// The bench table: one row per measure, one column per transport and one for the Java client (its
+// figure where a measure takes it, "—" elsewhere), and its place in BENCHMARKS.md (between the
+// bench markers; BENCH_WRITE=0 leaves the file alone).
 import { readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { TRANSPORTS, fmtMs } from './lib.mjs'
+import { JAVA_CLIENT } from './java.mjs'
 
 const OUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url))
 const BEGIN = '<!-- bench:begin -->'
@@ -32,6 +34,20 @@ export function perTransport (name, figures, text, goal, meets) {
     Object.fromEntries(TRANSPORTS.map((t) => [t, meets === null ? null : meets(figures[t], t)])))
 }
 
+/** `r` with the Java client's figure in its column (a measure whose goal does not compare with it). */
+export const withJava = (r, text) => ({ ...r, results: { ...r.results, java: text } })
+
+/**
+ * A row of a measure the Java client took too (`figures` keyed by transport and `java`): each
+ * transport's text ends with its ratio to the Java client's `of` (read by `value`); the goal is met
+ * when grpc's ratio is ≤ `limit` (and `also` holds for grpc's figures); http has no such goal.
+ */
+export function javaRow (name, figures, { text, value, of, goal, limit, also = () => true }) {
+  const ratio = (f) => value(f) / value(figures.java)
+  return withJava(perTransport(name, figures, (f) => `${text(f)}; ${ratio(f).toFixed(2)}× the Java client's${of ? ` ${of}` : ''}`, goal,
+    (f, t) => t === 'grpc' ? ratio(f) <= limit && also(f) : null), text(figures.java))
+}
+
 export function cycleRow (name, figures) {
   const growth = (r) => ({ heap: (r.after.heapMiB - r.before.heapMiB) * MB, rss: (r.after.rssMiB - r.before.rssMiB) * MB })
   return perTransport(name, figures, (r) => {
@@ -50,9 +66,9 @@ export function renderTable (heading, rows, notes) {
   return [
     heading,
     '',
-    `| measure | ${TRANSPORTS.join(' | ')} | goal | met (${TRANSPORTS.join(' / ')}) |`,
-    `|---|${TRANSPORTS.map(() => '---|').join('')}---|---|`,
-    ...rows.map((r) => `| ${r.name} | ${TRANSPORTS.map((t) => r.results[t] ?? '—').join(' | ')} | ${r.goal} | ${TRANSPORTS.map((t) => verdict(r.met[t])).join(' / ')} |`),
+    `| measure | ${TRANSPORTS.join(' | ')} | ${JAVA_CLIENT} | goal | met (${TRANSPORTS.join(' / ')}) |`,
+    `|---|${TRANSPORTS.map(() => '---|').join('')}---|---|---|`,
+    ...rows.map((r) => `| ${r.name} | ${[...TRANSPORTS, 'java'].map((t) => r.results[t] ?? '—').join(' | ')} | ${r.goal} | ${TRANSPORTS.map((t) => verdict(r.met[t])).join(' / ')} |`),
     '',
     ...notes
   ].join('\n')

@@ -29,7 +29,8 @@ import java.util.Properties;
  *   listen DATAID GROUP               report every change of the config as a "config" event
  * </pre>
  *
- * Usage: java interop.Peer HOST:PORT [USERNAME PASSWORD]
+ * Usage: java interop.Peer HOST:PORT [USERNAME PASSWORD]; with -Dpeer.naming-only=true no config
+ * client is made (the bench counts the requests of a service that only registers and looks up).
  */
 public final class Peer {
   private Peer() {}
@@ -44,8 +45,8 @@ public final class Peer {
     // A stale cache from an earlier run would be pushed to subscribers as if the server sent it.
     props.setProperty(PropertyKeyConst.NAMING_LOAD_CACHE_AT_START, "false");
     NamingService naming = NacosFactory.createNamingService(props);
-    ConfigService config = NacosFactory.createConfigService(props);
-    Out.event("ready", Map.of("naming", naming.getServerStatus(), "config", config.getServerStatus()));
+    ConfigService config = Boolean.getBoolean("peer.naming-only") ? null : NacosFactory.createConfigService(props);
+    Out.event("ready", Map.of("naming", naming.getServerStatus(), "config", config == null ? "none" : config.getServerStatus()));
 
     BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     String line;
@@ -59,7 +60,7 @@ public final class Peer {
     }
     // stdin closed: the test is done with us; leave as a service would on shutdown.
     naming.shutDown();
-    config.shutDown();
+    if (config != null) config.shutDown();
     System.exit(0);
   }
 
