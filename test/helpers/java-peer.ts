@@ -1,7 +1,7 @@
 // The official Nacos Java client as a peer process (test/interop): built by Maven once, rebuilt
 // only when its sources change, driven one command per line; its events come back as JSON lines.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -46,6 +46,8 @@ export function buildPeer (): string {
   if (built < sources) {
     if (!has('mvn')) throw new Error('interop: `mvn` not found; install Apache Maven (README prerequisites): it builds test/interop')
     execFileSync('mvn', ['-B', '-q', 'package'], { cwd: DIR, stdio: ['ignore', 'inherit', 'inherit'] })
+    // Maven leaves an unchanged classpath.txt with its old date: date it by this build.
+    utimesSync(CLASSPATH, new Date(), new Date())
   }
   return `${join(DIR, 'target', 'classes')}:${readFileSync(CLASSPATH, 'utf8').trim()}`
 }
