@@ -110,6 +110,27 @@ t.test('register: listed by Nacos (healthy, metadata intact), keepAlive reports 
   t.same(failed, [])
 })
 
+t.test('a registration and subscriptions made while the connection comes up go out once each, not again by the redo', async (t) => {
+  const tr = transport(t, { redoIntervalMs: 200 })
+  const open = await openPorts(1)
+  t.teardown(open.close)
+  const [port] = open.ports as [number]
+  const service = uniqueService('grpc-once')
+  const looked = [uniqueService('grpc-once-a'), uniqueService('grpc-once-b')]
+  // All before the first connection exists: each call waits for it.
+  const registered = tr.naming.register(instance(service, port))
+  const watches = looked.map((s) => tr.naming.watch({ service: s, group: GROUP, clusters: [] }, () => {}))
+  t.teardown(() => { for (const stop of watches) stop() })
+  await registered
+  await waitFor(async () => (await listInstances(service)).length === 1)
+  // Several redo rounds.
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  const sent = (type: string): number => tr.lines.filter((l) => l.msg === 'nacos grpc request' && (l.obj as { type?: string }).type === type).length
+  t.equal(sent('InstanceRequest'), 1, 'registered once')
+  t.equal(sent('SubscribeServiceRequest'), 2, 'subscribed once per service')
+  t.notOk(tr.lines.some((l) => /redone/.test(l.msg)), 'nothing redone')
+})
+
 t.test('two instances of one service through one transport: both listed (one connection holds one registration per service)', async (t) => {
   const tr = transport(t)
   const service = uniqueService('grpc-batch')

@@ -72,6 +72,8 @@ export class GrpcNaming implements NamingTransport {
   readonly #registered = new Map<string, Map<string, InstanceSpec>>()
   /** The connection generation each service's registration was last confirmed on. */
   readonly #registeredGen = new Map<string, number>()
+  /** Registrations on the wire, by service: the generation they go out on (the redo leaves them be). */
+  readonly #sending = new Map<string, number>()
   readonly #keepers = new Set<Keeper>()
   readonly #subs: Subscriptions
   #gen = 0
@@ -86,7 +88,7 @@ export class GrpcNaming implements NamingTransport {
     this.#conn = conn
     this.#call = call
     this.#opts = opts
-    this.#subs = new Subscriptions(call, { namespace: opts.namespace, generation: () => this.#currentGen, log: opts.log })
+    this.#subs = new Subscriptions(call, { namespace: opts.namespace, generation: () => this.#currentGen, sendingOn: () => this.#sendingOn, log: opts.log })
     this.#offUp = conn.onUp(() => {
       this.#gen++
       void this.#redo()
@@ -105,6 +107,12 @@ export class GrpcNaming implements NamingTransport {
   // The connection generation is bumped by onUp; before the first connection it is 0.
   get #currentGen (): number {
     return this.#conn.ready ? this.#gen : -1
+  }
+
+  // The generation a request sent now goes out on: a request made while connecting waits for the
+  // next connection (requests are released as it comes up, when onUp bumps the generation).
+  get #sendingOn (): number {
+    return this.#conn.ready ? this.#gen : this.#gen + 1
   }
 
   register = async (instance: InstanceSpec): Promise<void> => {
@@ -237,19 +245,24 @@ export class GrpcNaming implements NamingTransport {
 
   /** Sends the registration(s) of one service as they stand now, and marks them confirmed. */
   async #sendService (key: string): Promise<void> {
-    const gen = this.#currentGen
+    const gen = this.#sendingOn
     const set = this.#registered.get(key)
     const instances = set ? [...set.values()] : []
     const first = instances[0]
     if (!first) return
     const common = { namespace: this.#opts.namespace, serviceName: first.serviceName, groupName: first.groupName, headers: {} }
-    if (instances.length === 1) {
-      await this.#call('InstanceRequest', { ...common, type: 'registerInstance', instance: wireInstance(first) }, this.#resource(first.groupName, first.serviceName))
-    } else {
-      await this.#call('BatchInstanceRequest', { ...common, type: 'batchRegisterInstance', instances: instances.map(wireInstance) }, this.#resource(first.groupName, first.serviceName))
+    this.#sending.set(key, gen)
+    try {
+      if (instances.length === 1) {
+        await this.#call('InstanceRequest', { ...common, type: 'registerInstance', instance: wireInstance(first) }, this.#resource(first.groupName, first.serviceName))
+      } else {
+        await this.#call('BatchInstanceRequest', { ...common, type: 'batchRegisterInstance', instances: instances.map(wireInstance) }, this.#resource(first.groupName, first.serviceName))
+      }
+    } finally {
+      if (this.#sending.get(key) === gen) this.#sending.delete(key)
     }
-    // Confirmed on the connection that was current when sent, if it still is.
-    if (gen === this.#currentGen && gen >= 0) this.#registeredGen.set(key, gen)
+    // Confirmed on the connection it went out on, if that is still the current one.
+    if (gen === this.#currentGen) this.#registeredGen.set(key, gen)
   }
 
   // ---- redo ----
@@ -280,7 +293,8 @@ export class GrpcNaming implements NamingTransport {
         const gen = this.#currentGen
         if (gen < 0 || this.#closed) return
         for (const key of [...this.#registered.keys()]) {
-          if (this.#registeredGen.get(key) === gen) continue
+          // Confirmed on this connection, or on its way over it (a register made while connecting).
+          if (this.#registeredGen.get(key) === gen || this.#sending.get(key) === gen) continue
           try {
             await this.#sendService(key)
             this.#opts.log.info({ service: key, connection: this.#conn.server }, 'nacos grpc: registration redone')

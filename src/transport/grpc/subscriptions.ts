@@ -20,6 +20,8 @@ interface Subscription {
   watchers: Set<Watcher>
   /** The connection generation the subscription was last confirmed on (0: never). */
   gen: number
+  /** The generation a subscribe on the wire goes out on (the redo leaves it be). */
+  sending: number | undefined
   last: { snapshot: ServiceSnapshot, sig: string } | undefined
 }
 
@@ -27,6 +29,8 @@ export interface SubscriptionsOptions {
   namespace: string
   /** The current connection generation, -1 while not connected. */
   generation: () => number
+  /** The generation a request sent now goes out on (the next one while connecting). */
+  sendingOn: () => number
   log: GrpcLog
 }
 
@@ -74,7 +78,7 @@ export class Subscriptions {
     const watcher: Watcher = { clusters: new Set(ref.clusters), onChange }
     let sub = this.#subs.get(key)
     if (!sub) {
-      sub = { service: ref.service, group: ref.group, watchers: new Set(), gen: 0, last: undefined }
+      sub = { service: ref.service, group: ref.group, watchers: new Set(), gen: 0, sending: undefined, last: undefined }
       this.#subs.set(key, sub)
       sub.watchers.add(watcher)
       void this.#subscribe(sub).catch((err: unknown) => {
@@ -98,7 +102,7 @@ export class Subscriptions {
   /** Subscribes again every service not confirmed on connection generation `gen`. */
   async redo (gen: number): Promise<void> {
     for (const sub of [...this.#subs.values()]) {
-      if (sub.gen === gen || this.#subs.get(groupedName(sub.service, sub.group)) !== sub) continue
+      if (sub.gen === gen || sub.sending === gen || this.#subs.get(groupedName(sub.service, sub.group)) !== sub) continue
       try {
         await this.#subscribe(sub)
       } catch (err) {
@@ -136,10 +140,16 @@ export class Subscriptions {
   }
 
   async #subscribe (sub: Subscription): Promise<void> {
-    const gen = this.#opts.generation()
-    const res = await this.#call('SubscribeServiceRequest', this.#body(sub, true), this.#resource(sub))
+    const gen = this.#opts.sendingOn()
+    sub.sending = gen
+    let res: Json
+    try {
+      res = await this.#call('SubscribeServiceRequest', this.#body(sub, true), this.#resource(sub))
+    } finally {
+      if (sub.sending === gen) sub.sending = undefined
+    }
     if (this.#subs.get(groupedName(sub.service, sub.group)) !== sub) return
-    if (gen === this.#opts.generation() && gen >= 0) sub.gen = gen
+    if (gen === this.#opts.generation()) sub.gen = gen
     if (res.serviceInfo) this.#deliver(sub, toSnapshot(res.serviceInfo))
   }
 
