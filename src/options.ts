@@ -19,7 +19,7 @@ export interface NacosPluginOptions extends NacosSettings {
    * afterwards, in `app.nacos.configs` by `key` (default: the dataId).
    */
   configs?: PreloadEntry[]
-  /** How often each looked-up service is re-read from Nacos besides its pushes, ms (default 60000 over gRPC, 5000 over HTTP). */
+  /** How often each looked-up service is re-read from Nacos besides its pushes, ms (default 300000 over gRPC, 5000 over HTTP). */
   discoveryRefreshInterval?: number
   /**
    * The monitoring routes under `prefix` (default '/monitoring/nacos'), their OpenAPI document and
