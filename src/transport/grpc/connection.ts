@@ -18,7 +18,7 @@
 // must never share one. Timers are unref'd, and close() cancels every call, the stream and the
 // channel, so nothing here keeps the process alive after close().
 import * as grpc from '@grpc/grpc-js'
-import { backoffDelay } from '../../backoff.js'
+import { jittered } from '../../backoff.js'
 import { jsonPayload, parseBody, type Json, type Payload } from './proto.js'
 import { answerServerRequest, type ServerRequestHandler } from './server-requests.js'
 import { Waits } from './waits.js'
@@ -36,7 +36,7 @@ export interface ConnectionOptions extends LinkOptions {
   servers: ServerAddress[]
   /** A health check runs after this long without any traffic (Java client: 5 s). */
   healthCheckIdleMs: number
-  reconnectBaseMs: number
+  reconnectStepMs: number
   reconnectMaxMs: number
   log: GrpcLog
 }
@@ -233,9 +233,10 @@ export class Connection {
           }
           this.#emitDown(new GrpcTransportError('unavailable', `no Nacos server answered on its gRPC port (${this.addresses.join(', ')}); last error: ${this.#lastError.message}`, { cause: this.#lastError }))
         }
-        // The next server of a round at once (about), the next round later each time.
-        const quick = Math.min(this.#opts.reconnectBaseMs, 100)
-        await this.#waits.sleep(roundDone ? backoffDelay(attempt / servers.length - 1, this.#opts.reconnectBaseMs, this.#opts.reconnectMaxMs) : backoffDelay(0, quick, quick))
+        // The next server of a round at once (about); the n-th round failed, n steps later, capped
+        // (linear, as the Java client's n × 100 ms: a restarted server is found again soon).
+        const step = this.#opts.reconnectStepMs
+        await this.#waits.sleep(jittered(roundDone ? Math.min(this.#opts.reconnectMaxMs, step * (attempt / servers.length)) : step))
         continue
       }
       if (this.#state !== 'connecting') {

@@ -60,8 +60,8 @@ export interface GrpcTransportOptions {
   healthCheckIdleMs?: number
   /** Health check timeout (default 3000, as Java). */
   healthCheckTimeoutMs?: number
-  /** Reconnect backoff: first delay after a failed round of servers, and the cap (defaults 200, 5000). */
-  reconnectBaseMs?: number
+  /** Reconnect backoff: after the n-th failed round of servers, about n × step ms, capped (defaults 100, 5000; jittered). */
+  reconnectStepMs?: number
   reconnectMaxMs?: number
   /** Naming redo retry interval (default 3000, as Java's redo task). */
   redoIntervalMs?: number
@@ -117,7 +117,7 @@ export function createGrpcTransport (options: GrpcTransportOptions): Transport {
     requestTimeoutMs,
     healthCheckIdleMs: options.healthCheckIdleMs ?? 5000,
     healthCheckTimeoutMs: options.healthCheckTimeoutMs ?? 3000,
-    reconnectBaseMs: options.reconnectBaseMs ?? 200,
+    reconnectStepMs: options.reconnectStepMs ?? 100,
     reconnectMaxMs: options.reconnectMaxMs ?? 5000,
     log
   })
