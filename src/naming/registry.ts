@@ -137,8 +137,9 @@ export class Registry {
       this.#lastError = message(err)
       throw err
     }
-    if (epoch !== this.#epoch) return
+    // Nacos accepted it, even if a deregistration has since been asked for (it follows this one).
     this.#counts.registrations++
+    if (epoch !== this.#epoch) return
     this.#registeredAt = new Date()
     this.#lastError = null
     this.#setState('registered', 'info', 'nacos registered')

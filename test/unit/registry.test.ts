@@ -130,6 +130,7 @@ t.test('deregister during a registration on the wire: waits for it to land, then
   t.same(naming.calls, ['register unit-svc', 'deregister unit-svc'])
   t.equal(registry.status().state, 'deregistered')
   t.equal(registry.status().counts.deregistrations, 1)
+  t.equal(registry.status().counts.registrations, 1, 'the landed registration is counted: Nacos accepted it')
   t.equal(naming.kept.length, 0, 'the landed registration starts no keep-alive')
 })
 
