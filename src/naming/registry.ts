@@ -61,12 +61,15 @@ export class Registry {
   /** Bumped by deregister/close: loops started under an older epoch stop. */
   #epoch = 0
   #closed = false
+  readonly #offConnected: () => void
 
   constructor (options: RegistryOptions) {
     this.#transport = options.transport
     this.#config = options.config
     this.#log = options.log
     this.#retryDelay = options.retryDelay ?? ((attempt) => backoffDelay(attempt, 500, 10_000))
+    // Nacos is reachable again: a registration waiting out its backoff is tried at once.
+    this.#offConnected = this.#transport.onConnected(() => { if (this.#state === 'retrying') this.#wake?.() })
   }
 
   /** Fixes the address to advertise; called once the server listens (on `addresses`, when known). */
@@ -241,6 +244,7 @@ export class Registry {
   /** Stops every timer and loop (after deregister, on app close). */
   close (): void {
     this.#closed = true
+    this.#offConnected()
     this.#epoch++
     this.#clearKeepAlive()
     this.#wake?.()

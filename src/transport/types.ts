@@ -75,6 +75,12 @@ export interface NamingTransport {
   watch: (ref: ServiceRef, onChange: (snapshot: ServiceSnapshot) => void) => () => void
   /** Resolves when at least one server answers; rejects with every server's reason otherwise. */
   probe: () => Promise<void>
+  /**
+   * Calls `fn` each time the transport (re)connects to Nacos, so that what failed while it could
+   * not be reached is tried again now rather than after a backoff. Returns the function that
+   * stops it. The HTTP transport holds no connection and never calls it.
+   */
+  onConnected: (fn: () => void) => () => void
 }
 
 export interface ConfigKey {

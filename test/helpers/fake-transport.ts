@@ -88,6 +88,17 @@ export class FakeNaming implements NamingTransport {
   }
 
   probe = async (): Promise<void> => { await this.onProbe() }
+
+  readonly #connected = new Set<() => void>()
+  onConnected = (fn: () => void): (() => void) => {
+    this.#connected.add(fn)
+    return () => { this.#connected.delete(fn) }
+  }
+
+  /** Says the transport (re)connected, as the gRPC transport does. */
+  connected (): void {
+    for (const fn of [...this.#connected]) fn()
+  }
 }
 
 export class FakeConfig implements ConfigTransport {

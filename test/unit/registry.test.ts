@@ -164,3 +164,18 @@ t.test('concurrent deregister() calls share one request; a failed one leaves the
   t.equal(registry.status().lastError, 'timeout')
   t.equal(registry.status().counts.deregistrations, 0)
 })
+
+t.test('the transport (re)connects: a registration waiting out its backoff is tried at once', async (t) => {
+  const { naming, registry } = setup({ retryDelay: () => 60_000 })
+  t.teardown(() => { registry.close() })
+  naming.onRegister = async () => { throw new Error('no connection') }
+  registry.listening(3000)
+  registry.start()
+  await until(() => registry.status().state === 'retrying')
+  naming.onRegister = async () => {}
+  await sleep(20)
+  t.equal(registry.status().state, 'retrying', 'still waiting out a 60 s backoff')
+  naming.connected()
+  await until(() => registry.status().state === 'registered', 500)
+  t.same(naming.calls, ['register unit-svc', 'register unit-svc', 'keepAlive unit-svc'])
+})

@@ -193,6 +193,8 @@ export class GrpcNaming implements NamingTransport {
 
   watch = (ref: ServiceRef, onChange: (snapshot: ServiceSnapshot) => void): (() => void) => this.#subs.watch(ref, onChange)
 
+  onConnected = (fn: () => void): (() => void) => this.#conn.onUp(fn)
+
   probe = async (): Promise<void> => {
     const reasons: string[] = []
     const attempts = this.#conn.servers.map(async (server) => {

@@ -28,6 +28,8 @@ function pushKey (ref: ServiceRef): string {
 export class HttpNaming implements NamingTransport {
   // UDP pushes are lost behind NAT and in many containers: re-read often.
   readonly refreshIntervalMs = 5000
+  // Each request goes on its own: there is no connection to come back.
+  onConnected = (): (() => void) => () => {}
   readonly #sdk: () => RepairedNaming
   readonly #http: NacosHttpClient
   readonly #serverAddr: readonly NacosServer[]
