@@ -6,7 +6,8 @@ import t from 'tap'
 import { createHmac } from 'node:crypto'
 import { Auth } from '../src/transport/grpc/auth.ts'
 import { decodePayload, encodePayload, jsonPayload, parseBody } from '../src/transport/grpc/proto.ts'
-import { md5Hex } from '../src/transport/grpc/config.ts'
+import { GrpcConfig, md5Hex } from '../src/transport/grpc/config.ts'
+import { GrpcTransportError } from '../src/transport/grpc/errors.ts'
 
 t.test('encodes Payload{metadata=2{type=3, headers=7, clientIp=8}, body=3{value=2}} as protobuf does', async (t) => {
   const bytes = encodePayload({ type: 'A', clientIp: 'B', headers: { k: 'v' }, body: Buffer.from('{}') })
@@ -75,4 +76,23 @@ t.test('login: an unreachable server gives an auth error that names it and not t
   t.match(err, { kind: 'auth', message: /Nacos login as "u" failed: 127\.0\.0\.1:1: .*ECONNREFUSED/ })
   t.notMatch((err as Error).message, 'p4ss-secret')
   t.equal(await auth.refresh(), false, 'no second login right after a failed one')
+})
+
+t.test('config read that meets a write of the same config (Nacos error 400): read again shortly, then the content; a conflict that lasts is the error', async (t) => {
+  const conflict = (): GrpcTransportError => new GrpcTransportError('server', 'Nacos refused ConfigQueryRequest (error 400: requested file is being modified, please try later.)', { errorCode: 400, requestType: 'ConfigQueryRequest' })
+  let conflicts = 2
+  const calls: string[] = []
+  const call = async (type: string): Promise<Record<string, unknown>> => {
+    calls.push(type)
+    if (conflicts-- > 0) throw conflict()
+    return { content: 'v1' }
+  }
+  const conn = { onUp: () => () => {}, handle: () => {}, ready: true }
+  const log = { info: () => {}, warn: () => {}, error: () => {} }
+  const config = new GrpcConfig(conn as never, call as never, { tenant: '', appName: undefined, checkIntervalMs: 60_000, resyncMs: 60_000, log })
+  t.teardown(() => { config.close() })
+  t.equal(await config.get({ dataId: 'd', group: 'G' }), 'v1')
+  t.same(calls, ['ConfigQueryRequest', 'ConfigQueryRequest', 'ConfigQueryRequest'], 'two conflicts, then the content')
+  conflicts = 100
+  await t.rejects(config.get({ dataId: 'd', group: 'G' }), { errorCode: 400, message: /being modified/ })
 })

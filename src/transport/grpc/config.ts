@@ -13,7 +13,8 @@ import type { ConfigKey, ConfigTransport } from '../types.js'
 import type { Connection } from './connection.js'
 import type { GrpcLog } from './link.js'
 import type { GrpcTransportError } from './errors.js'
-import { NACOS_CONFIG_NOT_FOUND } from './errors.js'
+import { NACOS_CONFIG_NOT_FOUND, NACOS_CONFIG_QUERY_CONFLICT } from './errors.js'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Json } from './proto.js'
 import type { Caller } from './naming.js'
 
@@ -26,6 +27,9 @@ export interface ConfigOptions {
   resyncMs: number
   log: GrpcLog
 }
+
+/** Reads of a config that meet a write of it: tried this many times, 50, 100, 150... ms apart. */
+const QUERY_ATTEMPTS = 5
 
 interface Follow {
   dataId: string
@@ -87,12 +91,19 @@ export class GrpcConfig implements ConfigTransport {
   get = async (key: ConfigKey): Promise<string | null> => await this.#query(key, false)
 
   async #query (key: ConfigKey, notify: boolean): Promise<string | null> {
-    try {
-      const res = await this.#call('ConfigQueryRequest', { dataId: key.dataId, group: key.group, tenant: this.#opts.tenant, tag: '', headers: {} }, this.#resource(key.group), { notify: String(notify) })
-      return typeof res.content === 'string' ? res.content : ''
-    } catch (err) {
-      if ((err as GrpcTransportError).errorCode === NACOS_CONFIG_NOT_FOUND && (err as GrpcTransportError).requestType === 'ConfigQueryRequest') return null
-      throw err
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await this.#call('ConfigQueryRequest', { dataId: key.dataId, group: key.group, tenant: this.#opts.tenant, tag: '', headers: {} }, this.#resource(key.group), { notify: String(notify) })
+        return typeof res.content === 'string' ? res.content : ''
+      } catch (err) {
+        const { errorCode, requestType } = err as GrpcTransportError
+        if (requestType !== 'ConfigQueryRequest') throw err
+        if (errorCode === NACOS_CONFIG_NOT_FOUND) return null
+        // The read met a write of the same config (a publish a moment ago): read again shortly,
+        // as the server asks, before calling it a failure.
+        if (errorCode !== NACOS_CONFIG_QUERY_CONFLICT || attempt >= QUERY_ATTEMPTS || this.#closed) throw err
+        await sleep(50 * attempt)
+      }
     }
   }
 

@@ -40,3 +40,5 @@ export const NACOS_UN_REGISTER = 301
 export const NACOS_INVALID_SERVER_STATUS = 300
 export const NACOS_NO_HANDLER = 302
 export const NACOS_CONFIG_NOT_FOUND = 300
+/** A config read that met a write of the same config on the server: "please try later". */
+export const NACOS_CONFIG_QUERY_CONFLICT = 400
