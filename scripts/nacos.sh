@@ -314,6 +314,22 @@ cluster_fail() {
   exit 1
 }
 
+# A node that gave up waiting for the others is started again, twice at most per cluster start:
+# on a busy 2-core machine three JVMs boot slowly, and a node that comes up long before the
+# others can time out waiting for the config Raft group to elect a leader ("The Raft Group
+# [nacos_config] did not find the Leader node") or for Derby ("Login timeout exceeded"). That is
+# load, not a broken server; any other exit fails the start.
+restart_slow_node() {
+  local port=$1 members=$2 log var
+  log="$(node_home "$port")/logs/start.out"
+  var="RESTARTS_$port"
+  [ "${!var:-0}" -lt 2 ] || return 1
+  grep -qE 'did not find the Leader node|Login timeout exceeded' "$log" 2>/dev/null || return 1
+  say "cluster node $port gave up waiting during start-up ($(grep -oE 'did not find the Leader node|Login timeout exceeded' "$log" | head -1)); starting it again"
+  printf -v "$var" '%s' $((${!var:-0} + 1))
+  start_node "$port" false "$members"
+}
+
 cmd_cluster_start() {
   local members="" p n start=$SECONDS timeout=${NACOS_START_TIMEOUT:-180} pending
   for p in $(cluster_ports); do members="$members 127.0.0.1:$p"; done
@@ -323,7 +339,11 @@ cmd_cluster_start() {
   while :; do
     pending=""
     for p in $(cluster_ports); do
-      running_pid "$p" >/dev/null || cluster_fail "$p" "exited during start-up"
+      if ! running_pid "$p" >/dev/null; then
+        restart_slow_node "$p" "${members# }" || cluster_fail "$p" "exited during start-up"
+        pending="$pending $p(restarted)"
+        continue
+      fi
       n=$(members_up "$p")
       if ! ready "$p" || [ "$n" -lt 3 ]; then pending="$pending $p(${n}UP)"; fi
     done
