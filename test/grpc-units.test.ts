@@ -95,4 +95,12 @@ t.test('config read that meets a write of the same config (Nacos error 400): rea
   t.same(calls, ['ConfigQueryRequest', 'ConfigQueryRequest', 'ConfigQueryRequest'], 'two conflicts, then the content')
   conflicts = 100
   await t.rejects(config.get({ dataId: 'd', group: 'G' }), { errorCode: 400, message: /being modified/ })
+  // Closed while waiting to read again: the read ends at once (the waits alone add up to 500 ms).
+  calls.length = 0
+  const reading = config.get({ dataId: 'd', group: 'G' })
+  const started = Date.now()
+  setTimeout(() => { config.close() }, 20)
+  await t.rejects(reading, { code: 'FST_NACOS_CLOSED' })
+  t.ok(Date.now() - started < 200, `ended ${Date.now() - started} ms after the read began`)
+  t.equal(calls.length, 1, 'no read after close')
 })

@@ -15,6 +15,7 @@ import type { GrpcLog } from './link.js'
 import type { GrpcTransportError } from './errors.js'
 import { NACOS_CONFIG_NOT_FOUND, NACOS_CONFIG_QUERY_CONFLICT } from './errors.js'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { ClosedError } from '../../errors.js'
 import type { Json } from './proto.js'
 import type { Caller } from './naming.js'
 
@@ -60,6 +61,7 @@ export class GrpcConfig implements ConfigTransport {
   #lastFullSync = Date.now()
   #ticking = false
   #closed = false
+  readonly #closing = new AbortController()
   readonly #timer: NodeJS.Timeout
   readonly #offUp: () => void
 
@@ -102,7 +104,8 @@ export class GrpcConfig implements ConfigTransport {
         // The read met a write of the same config (a publish a moment ago): read again shortly,
         // as the server asks, before calling it a failure.
         if (errorCode !== NACOS_CONFIG_QUERY_CONFLICT || attempt >= QUERY_ATTEMPTS || this.#closed) throw err
-        await sleep(50 * attempt)
+        // close() cuts the pause short: a closing app does not wait out the re-reads.
+        await sleep(50 * attempt, undefined, { signal: this.#closing.signal }).catch(() => { throw new ClosedError('config client') })
       }
     }
   }
@@ -148,6 +151,7 @@ export class GrpcConfig implements ConfigTransport {
 
   close (): void {
     this.#closed = true
+    this.#closing.abort()
     clearInterval(this.#timer)
     this.#offUp()
     this.#follows.clear()

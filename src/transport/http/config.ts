@@ -6,6 +6,7 @@
 // - it puts username and password in the query of every call; our NacosHttpClient sends a token.
 // Its snapshots go to `cacheDir`, never to the SDK's default ~/.node-diamond-client-cache, and
 // answer get() while Nacos is unreachable.
+import { setTimeout as sleep } from 'node:timers/promises'
 import { authority, baseUrl, type NacosServer } from '../../server-addr.js'
 import type { ConfigKey, ConfigTransport } from '../types.js'
 import { ClosedError, WrongTransportError, RequestFailedError } from '../../errors.js'
@@ -13,6 +14,8 @@ import type { NacosHttpClient, SdkRequestOptions } from './http-client.js'
 import { createDataClient, type SdkDataClient } from './sdk-repairs.js'
 
 const LISTENER_PATH = '/v1/cs/configs/listener'
+/** A read that meets a write of the same config (HTTP 409) is made again up to this many times. */
+const CONFLICT_RETRIES = 4
 
 /** pino-like: `log.warn({ err }, 'message')`. */
 type Logger = Record<'info' | 'warn' | 'debug', (obj: object, msg: string) => void>
@@ -100,6 +103,7 @@ export class HttpConfig implements ConfigTransport {
     }
     const data = { ...options.data }
     let failure: Error | undefined
+    let conflicts = 0
     for (let i = 0; i < this.#serverAddr.length; i++) {
       const target = this.#serverAddr[this.#server % this.#serverAddr.length] as NacosServer
       const server = authority(target)
@@ -118,6 +122,15 @@ export class HttpConfig implements ConfigTransport {
         this.#up()
         if (res.status === 200) return res.data
         if (res.status === 404) return null
+        if (res.status === 409 && conflicts < CONFLICT_RETRIES) {
+          // "requested file is being modified, please try later": a publish of this config is
+          // under way on that server. Read it there again shortly (close() cuts the pause short).
+          conflicts++
+          await Promise.race([sleep(50 * conflicts), this.#closing])
+          if (this.#closed) throw new ClosedError('config client')
+          i--
+          continue
+        }
         failure = new Error(`Nacos config ${options.method ?? 'GET'} ${path} on ${server}: HTTP ${res.status} ${res.data.slice(0, 200)}`)
         if (res.status < 500) throw failure
       } catch (err) {

@@ -1,0 +1,53 @@
+// The HTTP config transport's own logic over a scripted HTTP client (no Nacos): what it does with
+// the answers Nacos gives. Its behaviour against a real server is in test/contract/config-center.
+import t from 'tap'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { HttpConfig } from '../../src/transport/http/config.ts'
+import { parseServer } from '../../src/server-addr.ts'
+
+const MODIFYING = 'requested file is being modified, please try later.'
+
+function setup (t: { teardown: (fn: () => void) => void }, answers: (path: string) => { status: number, data: string }) {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'nacos-http-config-'))
+  const reads: string[] = []
+  const http = {
+    request: async (url: string) => {
+      const path = new URL(url).pathname
+      if (path.endsWith('/v1/cs/configs')) reads.push(path)
+      return { ...answers(path), headers: {} }
+    }
+  }
+  const log = { info: () => {}, warn: () => {}, debug: () => {} }
+  const config = new HttpConfig({ serverAddr: [parseServer('127.0.0.1:1')], namespace: 'public', http: http as never, log, cacheDir })
+  t.teardown(() => {
+    config.close()
+    rmSync(cacheDir, { recursive: true, force: true })
+  })
+  return { config, reads }
+}
+
+t.test('a read that meets a write of the same config (HTTP 409): read again shortly, then the content', async (t) => {
+  let conflicts = 2
+  const { config, reads } = setup(t, () => conflicts-- > 0 ? { status: 409, data: MODIFYING } : { status: 200, data: 'v1' })
+  t.equal(await config.get({ dataId: 'd', group: 'G' }), 'v1')
+  t.equal(reads.length, 3, 'two conflicts, then the content')
+})
+
+t.test('a conflict that lasts is the error, naming the answer', async (t) => {
+  const { config, reads } = setup(t, () => ({ status: 409, data: MODIFYING }))
+  await t.rejects(config.get({ dataId: 'd', group: 'G' }), { message: /HTTP 409 requested file is being modified/ })
+  t.equal(reads.length, 5, 'the read and 4 more')
+})
+
+t.test('closed while waiting to read again: no read after close', async (t) => {
+  const { config, reads } = setup(t, () => ({ status: 409, data: MODIFYING }))
+  const reading = config.get({ dataId: 'd', group: 'G' }).catch((err: unknown) => err)
+  const started = Date.now()
+  setTimeout(() => { config.close() }, 20)
+  t.match(await reading, { code: 'FST_NACOS_CLOSED' })
+  const ms = Date.now() - started
+  t.ok(ms < 200, `the read ended ${ms} ms after it began (the pauses alone add up to 500 ms)`)
+  t.equal(reads.length, 1)
+})
