@@ -195,6 +195,13 @@ export class Registry {
         this.#counts.failedBeats++
         this.#lastError = message(err)
         this.#setState('retrying', 'warn', 'nacos heartbeat failed; will keep beating', { err: this.#lastError })
+      },
+      registeredAgain: () => {
+        if (!current()) return
+        this.#counts.reRegistrations++
+        this.#registeredAt = new Date()
+        this.#lastError = null
+        this.#setState('registered', 'info', 'nacos registered again')
       }
     })
   }

@@ -54,6 +54,8 @@ export interface KeepAliveEvents {
   lost: () => void
   /** Keeping alive failed this time (Nacos unreachable); the transport keeps trying on its own. */
   failed: (err: Error) => void
+  /** The transport registered the instance again by itself (gRPC: its redo on a new connection). */
+  registeredAgain: () => void
 }
 
 export interface NamingTransport {

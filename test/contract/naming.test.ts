@@ -37,7 +37,7 @@ for (const name of TRANSPORTS) {
     await t.test('register, query, keepAlive says alive, deregister: the instance comes and goes with its fields', async (t) => {
       const { transport, service, instance } = await registered(t, name, 'contract-naming', 0.5)
       const events: string[] = []
-      const stop = transport.naming.keepAlive(instance, { alive: () => events.push('alive'), lost: () => events.push('lost'), failed: () => events.push('failed') })
+      const stop = transport.naming.keepAlive(instance, { alive: () => events.push('alive'), lost: () => events.push('lost'), failed: () => events.push('failed'), registeredAgain: () => events.push('registeredAgain') })
       // HTTP says alive at every beat; gRPC once the instance is registered on the current connection.
       await waitFor(() => events.length >= (name === 'http' ? 2 : 1), 5000)
       t.same([...new Set(events)], ['alive'], 'every report says alive')
@@ -59,7 +59,7 @@ for (const name of TRANSPORTS) {
     await t.test('keepAlive says lost when Nacos no longer knows the instance', { skip: name === 'grpc' && 'gRPC never reports lost: it redoes the registration on a new connection' }, async (t) => {
       const { transport, service, instance } = await registered(t, name, 'contract-lost', 0.3)
       let lost = 0
-      const stop = transport.naming.keepAlive(instance, { alive: () => {}, lost: () => { lost++ }, failed: () => {} })
+      const stop = transport.naming.keepAlive(instance, { alive: () => {}, lost: () => { lost++ }, failed: () => {}, registeredAgain: () => {} })
       t.teardown(stop)
       // Removed behind its back, as an operator (or an expiry on a restarted Nacos) would.
       const res = await nacosRequest('/v1/ns/instance', { serviceName: service, ip: '127.0.0.1', port: String(instance.port), ephemeral: 'true' }, 'DELETE')
@@ -76,7 +76,7 @@ for (const name of TRANSPORTS) {
       const instance = spec(uniqueService('contract-down'), 1234)
       await t.rejects(transport.naming.register(instance), /ECONNREFUSED/)
       const failures: Error[] = []
-      const stop = transport.naming.keepAlive(instance, { alive: () => {}, lost: () => {}, failed: (err) => failures.push(err) })
+      const stop = transport.naming.keepAlive(instance, { alive: () => {}, lost: () => {}, failed: (err) => failures.push(err), registeredAgain: () => {} })
       t.teardown(stop)
       await waitFor(() => failures.length >= 1, 5000)
       t.match(failures[0]?.message, /ECONNREFUSED/, 'the failure carries its own cause')

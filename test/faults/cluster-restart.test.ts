@@ -24,6 +24,7 @@ t.test('whole cluster restarted: each transport registered again on every node w
     return { transport, serviceName, app, port: (app.server.address() as { port: number }).port }
   }))
 
+  const stoppedAt = Date.now()
   await clusterStop()
   for (const { transport, app, port } of apps) {
     // Over HTTP a failed beat says so; over gRPC the lost connection does (the redo waits for a new one).
@@ -50,5 +51,7 @@ t.test('whole cluster restarted: each transport registered again on every node w
     const lists = await listEverywhere(serviceName)
     t.same(lists.map((hosts) => hosts.map((h) => [h.port, h.metadata.survived])), [[[port, 'yes']], [[port, 'yes']], [[port, 'yes']]], `${transport}: once per node, with its metadata`)
     t.equal(app.nacos.status().state, 'registered')
+    t.ok(registeredMs + readyAt > stoppedAt, `${transport}: registeredAt is the registration made after the restart, not the first one`)
+    t.ok(app.nacos.status().counts.reRegistrations >= 1, `${transport}: counted as a re-registration`)
   }))
 })

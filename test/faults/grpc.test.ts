@@ -60,6 +60,7 @@ t.test('gRPC: the node the app is connected to is killed: registered again throu
   t.comment(`gRPC: node ${owner} killed → connected to ${connectedTo} after ${movedMs} ms → registered again ${redoneMs} ms → listed healthy on both survivors ${listedMs} ms after the kill`)
   t.ok(listedMs < 30_000)
   t.equal(app.nacos.status().state, 'registered')
+  t.equal(app.nacos.status().counts.reRegistrations, 1, 'the redo counts as one re-registration')
 
   await clusterStart()
   await waitFor(async () => await listedEverywhere(serviceName, 1), 30_000, 200)

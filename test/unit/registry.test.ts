@@ -83,6 +83,24 @@ t.test('failed(): counted, state retrying with the cause; the next alive() is re
   t.equal(registry.status().lastError, null)
 })
 
+t.test('registeredAgain() (the transport redid the registration itself): registered, counted as a re-registration, dated now', async (t) => {
+  const { naming, registry } = setup()
+  registry.listening(3000)
+  await registry.register()
+  const first = registry.status().registeredAt as string
+  naming.current.events.failed(new Error('nacos grpc connection lost'))
+  t.equal(registry.status().state, 'retrying')
+  await new Promise((resolve) => setTimeout(resolve, 5))
+  naming.current.events.registeredAgain()
+  const s = registry.status()
+  t.equal(s.state, 'registered')
+  t.equal(s.lastError, null)
+  t.equal(s.counts.reRegistrations, 1)
+  t.equal(s.counts.registrations, 1, 'the plugin itself registered once')
+  t.equal(s.counts.beats, 0, 'not a beat')
+  t.ok(Date.parse(s.registeredAt as string) > Date.parse(first), `registeredAt moved from ${first} to ${s.registeredAt}`)
+})
+
 t.test('backoff: failed attempts are retried with the delay of their attempt number', async (t) => {
   const attempts: number[] = []
   const { naming, registry } = setup({ retryDelay: (attempt) => { attempts.push(attempt); return 1 } })

@@ -7,9 +7,9 @@
 // and after each reconnect registers and subscribes them again itself, as the Java client's
 // NamingGrpcRedoService does (also retried every `redoIntervalMs` while anything is not yet
 // redone on the current connection). keepAlive() therefore never reports `lost`: it reports
-// `failed(err)` when the connection goes down (and after each round of servers that failed), and
-// `alive()` once the instance is registered on the current connection (at keepAlive() time if it
-// already is, and after each redo). Stopping a keepAlive only stops the reports; the instance
+// `failed(err)` when the connection goes down (and after each round of servers that failed),
+// `alive()` at keepAlive() time if the instance is registered on the current connection, and
+// `registeredAgain()` after each redo of it. Stopping a keepAlive only stops the reports; the instance
 // stays registered (and redone) until deregister() or close().
 //
 // Nacos keeps one ephemeral registration per service per connection: two instances of one
@@ -274,10 +274,10 @@ export class GrpcNaming implements NamingTransport {
     return this.#conn.ready && this.#registeredGen.get(keeper.key) === this.#gen && this.#registered.get(keeper.key)?.has(keeper.instanceKey) === true
   }
 
-  #report (keeper: Keeper, what: 'alive' | 'failed', err?: Error): void {
+  #report (keeper: Keeper, what: 'alive' | 'registeredAgain' | 'failed', err?: Error): void {
     try {
-      if (what === 'alive') keeper.events.alive()
-      else keeper.events.failed(err as Error)
+      if (what === 'failed') keeper.events.failed(err as Error)
+      else keeper.events[what]()
     } catch (e) {
       this.#opts.log.error({ err: e }, 'nacos grpc: a keepAlive listener threw')
     }
@@ -301,7 +301,7 @@ export class GrpcNaming implements NamingTransport {
           try {
             await this.#sendService(key)
             this.#opts.log.info({ service: key, connection: this.#conn.server }, 'nacos grpc: registration redone')
-            for (const keeper of this.#keepers) if (keeper.key === key && this.#isConfirmed(keeper)) this.#report(keeper, 'alive')
+            for (const keeper of this.#keepers) if (keeper.key === key && this.#isConfirmed(keeper)) this.#report(keeper, 'registeredAgain')
           } catch (err) {
             this.#opts.log.warn({ service: key, err: (err as Error).message }, 'nacos grpc: registration redo failed, will retry')
             for (const keeper of this.#keepers) if (keeper.key === key) this.#report(keeper, 'failed', err as Error)
