@@ -14,8 +14,7 @@ import type { Connection } from './connection.js'
 import type { GrpcLog } from './link.js'
 import type { GrpcTransportError } from './errors.js'
 import { NACOS_CONFIG_NOT_FOUND, NACOS_CONFIG_QUERY_CONFLICT } from './errors.js'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { ClosedError } from '../../errors.js'
+import { CONFLICT_READS, pauseBeforeReread } from '../config-conflict.js'
 import type { Json } from './proto.js'
 import type { Caller } from './naming.js'
 
@@ -28,9 +27,6 @@ export interface ConfigOptions {
   resyncMs: number
   log: GrpcLog
 }
-
-/** Reads of a config that meet a write of it: tried this many times, 50, 100, 150... ms apart. */
-const QUERY_ATTEMPTS = 5
 
 interface Follow {
   dataId: string
@@ -103,9 +99,8 @@ export class GrpcConfig implements ConfigTransport {
         if (errorCode === NACOS_CONFIG_NOT_FOUND) return null
         // The read met a write of the same config (a publish a moment ago): read again shortly,
         // as the server asks, before calling it a failure.
-        if (errorCode !== NACOS_CONFIG_QUERY_CONFLICT || attempt >= QUERY_ATTEMPTS || this.#closed) throw err
-        // close() cuts the pause short: a closing app does not wait out the re-reads.
-        await sleep(50 * attempt, undefined, { signal: this.#closing.signal }).catch(() => { throw new ClosedError('config client') })
+        if (errorCode !== NACOS_CONFIG_QUERY_CONFLICT || attempt >= CONFLICT_READS || this.#closed) throw err
+        await pauseBeforeReread(attempt, this.#closing.signal)
       }
     }
   }

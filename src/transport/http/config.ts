@@ -6,16 +6,14 @@
 // - it puts username and password in the query of every call; our NacosHttpClient sends a token.
 // Its snapshots go to `cacheDir`, never to the SDK's default ~/.node-diamond-client-cache, and
 // answer get() while Nacos is unreachable.
-import { setTimeout as sleep } from 'node:timers/promises'
 import { authority, baseUrl, type NacosServer } from '../../server-addr.js'
 import type { ConfigKey, ConfigTransport } from '../types.js'
 import { ClosedError, WrongTransportError, RequestFailedError } from '../../errors.js'
 import type { NacosHttpClient, SdkRequestOptions } from './http-client.js'
 import { createDataClient, type SdkDataClient } from './sdk-repairs.js'
+import { CONFLICT_READS, pauseBeforeReread } from '../config-conflict.js'
 
 const LISTENER_PATH = '/v1/cs/configs/listener'
-/** A read that meets a write of the same config (HTTP 409) is made again up to this many times. */
-const CONFLICT_RETRIES = 4
 
 /** pino-like: `log.warn({ err }, 'message')`. */
 type Logger = Record<'info' | 'warn' | 'debug', (obj: object, msg: string) => void>
@@ -36,8 +34,8 @@ export class HttpConfig implements ConfigTransport {
   readonly #options: HttpConfigOptions
   #client: SdkDataClient | undefined
   #closed = false
-  #wake: () => void = () => {}
-  readonly #closing = new Promise<void>((resolve) => { this.#wake = resolve })
+  readonly #abort = new AbortController()
+  readonly #closing = new Promise<void>((resolve) => { this.#abort.signal.addEventListener('abort', () => { resolve() }, { once: true }) })
   #server = 0
   #reachable = true
 
@@ -89,7 +87,7 @@ export class HttpConfig implements ConfigTransport {
     if (this.#closed) return
     this.#closed = true
     this.#client?.close()
-    this.#wake()
+    this.#abort.abort()
   }
 
   /**
@@ -103,7 +101,7 @@ export class HttpConfig implements ConfigTransport {
     }
     const data = { ...options.data }
     let failure: Error | undefined
-    let conflicts = 0
+    let reads = 1
     for (let i = 0; i < this.#serverAddr.length; i++) {
       const target = this.#serverAddr[this.#server % this.#serverAddr.length] as NacosServer
       const server = authority(target)
@@ -122,12 +120,9 @@ export class HttpConfig implements ConfigTransport {
         this.#up()
         if (res.status === 200) return res.data
         if (res.status === 404) return null
-        if (res.status === 409 && conflicts < CONFLICT_RETRIES) {
-          // "requested file is being modified, please try later": a publish of this config is
-          // under way on that server. Read it there again shortly (close() cuts the pause short).
-          conflicts++
-          await Promise.race([sleep(50 * conflicts), this.#closing])
-          if (this.#closed) throw new ClosedError('config client')
+        if (res.status === 409 && reads < CONFLICT_READS) {
+          // A publish of this config is under way on that server: read it there again shortly.
+          await pauseBeforeReread(reads++, this.#abort.signal)
           i--
           continue
         }
