@@ -231,7 +231,9 @@ start_node() {
   (
     cd "$home"
     # shellcheck disable=SC2086
-    exec setsid java $JAVA_OPTS -XX:+UseSerialGC -XX:-OmitStackTraceInFastThrow \
+    # C1 only (-XX:TieredStopAtLevel=1): a test server needs a quick start, not peak throughput;
+    # on 2 cores it halves the time to ready (23-37 s to 14 s measured, busy machine).
+    exec setsid java $JAVA_OPTS -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-OmitStackTraceInFastThrow \
       "${props[@]}" -cp "$(cat "$lib/classpath")" com.alibaba.nacos.Nacos >"$home/logs/start.out" 2>&1 </dev/null
   ) &
   echo $! >"$(pid_file "$port")"
