@@ -1,11 +1,14 @@
 // Discovery's cache over the fake transport (no server): first read shared, pushes and reads
 // ordered by their time, empty lists passed on, outages served from the cache, close() ends all.
 import t from 'tap'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { Discovery } from '../../src/naming/discovery.ts'
 import type { RawHost } from '../../src/transport/types.ts'
 import { FakeNaming, deferred } from '../helpers/fake-transport.ts'
 import { recordingLog } from '../helpers/instances.ts'
+import { fakeClock } from '../helpers/clock.ts'
+
+/** Lets the promises that are ready run (no time passes). */
+const settle = async (): Promise<void> => { for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => { setImmediate(resolve) }) }
 
 const host = (port: number, extra: Partial<RawHost> = {}): RawHost => ({ ip: '10.0.0.1', port, ...extra })
 const ports = (list: ReadonlyArray<{ port: number }>): number[] => list.map((i) => i.port).sort((a, b) => a - b)
@@ -36,7 +39,7 @@ t.test('a push newer than a read in flight wins; an older push is ignored', asyn
   const read = deferred<{ hosts: RawHost[], lastRefTime: number }>()
   naming.onQuery = async () => await read.promise
   const first = discovery.instances('svc')
-  await sleep(1)
+  await settle()
   naming.push('svc', { hosts: [host(2)], lastRefTime: 200 })
   read.resolve({ hosts: [host(1)], lastRefTime: 100 })
   t.same(ports(await first), [2], 'the read (older) does not undo the push (newer)')
@@ -62,17 +65,19 @@ t.test('an empty push empties the cache: [] to subscribers, no pick; the same ip
 })
 
 t.test('Nacos unreachable: a warning once, the cache keeps answering; back: one info', async (t) => {
+  const clock = fakeClock(t)
   const { naming, discovery, lines } = setup(t, 5)
   naming.onQuery = async () => ({ hosts: [host(1)], lastRefTime: 1 })
   await discovery.instances('svc')
   naming.onQuery = async () => { throw new Error('ECONNREFUSED') }
-  await sleep(40)
+  await clock.tickAsync(40)
+  t.ok(naming.calls.length >= 8, `re-read every 5 ms: ${naming.calls.length} queries in 40 ms`)
   t.equal((await discovery.pick('svc')).port, 1, 'served from the cache')
   t.equal(lines.filter((l) => l.level === 'warn').length, 1, 'warned once over several failed refreshes')
   const cold = await discovery.pick('never-read').catch((e: unknown) => e)
   t.match(cold, { code: 'FST_NACOS_NO_INSTANCE', cause: { message: 'ECONNREFUSED' } }, 'a cold service has nothing to serve, and says why')
   naming.onQuery = async () => ({ hosts: [host(1), host(2)], lastRefTime: Date.now() })
-  await sleep(40)
+  await clock.tickAsync(5)
   t.same(ports(discovery.cached('svc') ?? []), [1, 2], 'the refresh loop picked the change up')
   t.equal(lines.filter((l) => l.level === 'info' && /reachable again/.test(l.msg)).length, 1)
 })
@@ -84,7 +89,7 @@ t.test('a listener that throws is logged; the others are still told', async (t) 
   discovery.subscribe('svc', () => { throw new Error('boom') })
   discovery.subscribe('svc', () => { told++ })
   await discovery.instances('svc')
-  await sleep(1)
+  await settle()
   t.equal(told, 1)
   t.ok(lines.some((l) => l.level === 'error' && /listener threw/.test(l.msg)))
 })
@@ -95,13 +100,14 @@ t.test('a subscriber added to a warm cache is told the current list; unsubscribe
   await discovery.instances('svc')
   const seen: number[][] = []
   const off = discovery.subscribe('svc', (list) => seen.push(ports(list)))
-  await sleep(1)
+  await settle()
   off()
   naming.push('svc', { hosts: [host(2)], lastRefTime: 2 })
   t.same(seen, [[1]])
 })
 
 t.test('close() ends every watch and timer; a closed discovery refuses with FST_NACOS_CLOSED', async (t) => {
+  const clock = fakeClock(t)
   const { naming, discovery } = setup(t, 5)
   naming.onQuery = async () => ({ hosts: [host(1)], lastRefTime: 1 })
   await discovery.instances('svc')
@@ -110,23 +116,25 @@ t.test('close() ends every watch and timer; a closed discovery refuses with FST_
   discovery.close()
   t.equal(naming.watching('svc') + naming.watching('other'), 0)
   const queries = naming.calls.length
-  await sleep(30)
+  t.equal(clock.countTimers(), 0, 'no timer left')
+  await clock.tickAsync(30)
   t.equal(naming.calls.length, queries, 'no refresh after close')
   t.throws(() => discovery.cached('svc'), { code: 'FST_NACOS_CLOSED' })
 })
 
 t.test('a service with no instance, no listener and no lookup for a whole re-read interval is forgotten; the others are kept', async (t) => {
+  const clock = fakeClock(t)
   const { naming, discovery } = setup(t, 20)
   naming.onQuery = async (ref) => ({ hosts: ref.service === 'empty' || ref.service === 'watched' ? [] : [host(1)], lastRefTime: 1 })
   await t.rejects(discovery.pick('empty'), { code: 'FST_NACOS_NO_INSTANCE' })
   await discovery.instances('full')
   discovery.subscribe('watched', () => {})
-  await sleep(5)
-  t.equal(naming.watching('empty'), 1, 'followed at first')
-  await sleep(100)
-  t.equal(naming.watching('empty'), 0, 'the idle empty one: watch ended')
+  await clock.tickAsync(19)
+  t.equal(naming.watching('empty'), 1, 'followed during its first interval')
+  await clock.tickAsync(21)
+  t.equal(naming.watching('empty'), 0, 'the idle empty one: watch ended after a whole interval without a lookup')
   const queries = naming.calls.filter((c) => c.includes('@@empty@@')).length
-  await sleep(60)
+  await clock.tickAsync(60)
   t.equal(naming.calls.filter((c) => c.includes('@@empty@@')).length, queries, 'and no longer re-read')
   t.equal(naming.watching('full'), 1, 'one with instances is kept')
   t.equal(naming.watching('watched'), 1, 'one with a listener is kept')
@@ -138,7 +146,7 @@ t.test('a service with no instance, no listener and no lookup for a whole re-rea
   naming.onQuery = async () => ({ hosts: [], lastRefTime: 3 })
   naming.push('empty', { hosts: [], lastRefTime: 3 })
   for (let i = 0; i < 8; i++) {
-    await sleep(15)
+    await clock.tickAsync(15)
     discovery.pickCached('empty')
   }
   t.equal(naming.watching('empty'), 1, 'kept while it is looked up')

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { HttpConfig } from '../../src/transport/http/config.ts'
 import { parseServer } from '../../src/server-addr.ts'
+import { fakeClock } from '../helpers/clock.ts'
 
 const MODIFYING = 'requested file is being modified, please try later.'
 
@@ -41,13 +42,16 @@ t.test('a conflict that lasts is the error, naming the answer', async (t) => {
   t.equal(reads.length, 5, 'the read and 4 more')
 })
 
-t.test('closed while waiting to read again: no read after close', async (t) => {
+t.test('closed while waiting to read again: the read ends at once, and none follows', async (t) => {
+  const clock = fakeClock(t)
   const { config, reads } = setup(t, () => ({ status: 409, data: MODIFYING }))
-  const reading = config.get({ dataId: 'd', group: 'G' }).catch((err: unknown) => err)
   const started = Date.now()
-  setTimeout(() => { config.close() }, 20)
+  const reading = config.get({ dataId: 'd', group: 'G' }).catch((err: unknown) => err)
+  await clock.tickAsync(20)
+  t.equal(reads.length, 1, 'read once, then waiting 50 ms to read again')
+  config.close()
   t.match(await reading, { code: 'FST_NACOS_CLOSED' })
-  const ms = Date.now() - started
-  t.ok(ms < 200, `the read ended ${ms} ms after it began (the pauses alone add up to 500 ms)`)
-  t.equal(reads.length, 1)
+  t.equal(Date.now() - started, 20, 'ended at close(), not after the pause')
+  await clock.tickAsync(1000)
+  t.equal(reads.length, 1, 'no read after close')
 })

@@ -7,6 +7,7 @@ import { Registry } from '../../src/naming/registry.ts'
 import { resolveConfig } from '../../src/resolve.ts'
 import { FakeNaming, deferred } from '../helpers/fake-transport.ts'
 import { recordingLog } from '../helpers/instances.ts'
+import { fakeClock } from '../helpers/clock.ts'
 
 function setup (options: { registerEnabled?: boolean, retryDelay?: (attempt: number) => number } = {}) {
   const naming = new FakeNaming()
@@ -84,13 +85,14 @@ t.test('failed(): counted, state retrying with the cause; the next alive() is re
 })
 
 t.test('registeredAgain() (the transport redid the registration itself): registered, counted as a re-registration, dated now', async (t) => {
+  const clock = fakeClock(t)
   const { naming, registry } = setup()
   registry.listening(3000)
   await registry.register()
   const first = registry.status().registeredAt as string
   naming.current.events.failed(new Error('nacos grpc connection lost'))
   t.equal(registry.status().state, 'retrying')
-  await new Promise((resolve) => setTimeout(resolve, 5))
+  clock.tick(5)
   naming.current.events.registeredAgain()
   const s = registry.status()
   t.equal(s.state, 'registered')
@@ -98,7 +100,7 @@ t.test('registeredAgain() (the transport redid the registration itself): registe
   t.equal(s.counts.reRegistrations, 1)
   t.equal(s.counts.registrations, 1, 'the plugin itself registered once')
   t.equal(s.counts.beats, 0, 'not a beat')
-  t.ok(Date.parse(s.registeredAt as string) > Date.parse(first), `registeredAt moved from ${first} to ${s.registeredAt}`)
+  t.equal(Date.parse(s.registeredAt as string) - Date.parse(first), 5, `registeredAt moved from ${first} to ${s.registeredAt}`)
 })
 
 t.test('backoff: failed attempts are retried with the delay of their attempt number', async (t) => {
