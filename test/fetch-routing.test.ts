@@ -52,14 +52,23 @@ async function setup (t: Parameters<typeof server>[0], specs: Array<{ behaviour:
 }
 
 t.test('a GET answered 503 is sent again to another instance, which is ejected after 3 in a row', async (t) => {
-  const { app, service, servers } = await setup(t, [{ behaviour: '503' }, { behaviour: 'ok' }])
+  const { app, service, servers, events } = await setup(t, [{ behaviour: '503' }, { behaviour: 'ok' }])
   const [bad, good] = servers as [{ port: number, hits: () => number }, { port: number, hits: () => number }]
-  for (let i = 0; i < 6; i++) {
+  // Round-robin sends every other request to the 503 instance first; 12 requests are done well
+  // within its first ejection (0.5 to 1 s, jittered), so after its 3rd failure it gets none of them.
+  for (let i = 0; i < 12; i++) {
     const res = await app.nacos.fetch(`http://${service}/x`, { nacos: { strategy: 'round-robin' } })
     t.equal(res.status, 200)
     t.equal((await res.json() as { port: number }).port, good.port)
   }
-  t.ok(bad.hits() > 0, `the 503 instance was tried (${bad.hits()} times), then ejected`)
+  const ejections = events.filter((e) => e.ejectedMs > 0)
+  t.equal(ejections.length, 1, 'one ejection')
+  const badKey = ejections[0]?.instance
+  t.match(ejections[0], { statusCode: 503, retry: true }, 'the 503 instance, at its 3rd failure')
+  const ms = ejections[0]?.ejectedMs ?? 0
+  t.ok(ms >= 500 && ms <= 1000, `for the first ejection's 0.5 to 1 s (jittered: ${ms} ms)`)
+  t.equal(events.filter((e) => e.instance === badKey).length, 3, 'the 503 instance was tried 3 times, never after its ejection')
+  t.equal(bad.hits(), 3, 'and it saw exactly those 3 requests')
 })
 
 t.test('a POST answered 503 is handed back as it is: it may have been processed', async (t) => {
