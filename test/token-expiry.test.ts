@@ -42,9 +42,14 @@ function spyFetch (t: { teardown: (fn: () => void) => void }, port: number): Cal
 const port = await freeNacosPort()
 const addr = `127.0.0.1:${port}`
 const base = { serverAddr: addr, ip: '127.0.0.1', dotenv: false, handleSignals: false, logLevel: 'silent' as const, username: 'nacos', password: 'nacos' }
-t.teardown(async () => { await stopNacos(port) })
+// The restart test's server: a long token lifetime, so that only the restart (a new token key)
+// can invalidate the token. Started with the first one, not after it.
+const restartPort = await freeNacosPort([port])
+t.teardown(async () => { await Promise.all([stopNacos(port), stopNacos(restartPort)]) })
 
-t.before(async () => { await startNacos(port, { auth: true, properties: { [TTL_PROPERTY]: String(TTL_S) } }) })
+t.before(async () => {
+  await Promise.all([startNacos(port, { auth: true, properties: { [TTL_PROPERTY]: String(TTL_S) } }), startNacos(restartPort, { auth: true })])
+})
 
 /** What the app logs: a failed request over gRPC shows there (not in fetch), and so do its logins. */
 function logged (): { stream: Writable, lines: string[] } {
@@ -52,71 +57,74 @@ function logged (): { stream: Writable, lines: string[] } {
   return { lines, stream: new Writable({ write (chunk, _enc, cb) { lines.push(...String(chunk).split('\n').filter((l) => l !== '')); cb() } }) }
 }
 
-for (const transport of TRANSPORTS) {
-  t.test(`${transport}: registration, discovery reads and a config watch go on across ${TTL_S} s token expiries with no failed request`, async (t) => {
-    const calls = spyFetch(t, port)
-    const logs = logged()
-    const serviceName = uniqueService('token-ttl')
-    const dataId = `${serviceName}.json`
-    const app = Fastify({ logger: { level: 'info', stream: logs.stream } })
-    await app.register(nacos, { ...base, transport, logLevel: 'info', serviceName, heartbeatInterval: 0.5, deregisterTime: 3, discoveryRefreshInterval: 500 })
-    t.teardown(() => app.close())
-    await app.listen({ port: 0, host: '127.0.0.1' })
-    await waitFor(() => app.nacos.status().state === 'registered', 10_000)
+// Both transports at once, on the one server (each run lasts several token lifetimes). Only the
+// HTTP transport calls fetch (gRPC logs in over node:http): every call the spy sees is the HTTP app's.
+t.test('token expiries, both transports at the same time', { jobs: TRANSPORTS.length }, async (t) => {
+  const httpCalls = spyFetch(t, port)
+  for (const transport of TRANSPORTS) {
+    t.test(`${transport}: registration, discovery reads and a config watch go on across ${TTL_S} s token expiries with no failed request`, async (t) => {
+      const calls = transport === 'http' ? httpCalls : []
+      const logs = logged()
+      const serviceName = uniqueService('token-ttl')
+      const dataId = `${serviceName}.json`
+      const app = Fastify({ logger: { level: 'info', stream: logs.stream } })
+      await app.register(nacos, { ...base, transport, logLevel: 'info', serviceName, heartbeatInterval: 0.5, deregisterTime: 3, discoveryRefreshInterval: 500 })
+      t.teardown(() => app.close())
+      await app.listen({ port: 0, host: '127.0.0.1' })
+      await waitFor(() => app.nacos.status().state === 'registered', 10_000)
 
-    const seen: unknown[] = []
-    app.nacos.config.watch(dataId, {}, (value) => { seen.push(value) })
-    let listed = 0
-    app.nacos.subscribe(serviceName, (instances) => { listed = instances.length })
+      const seen: unknown[] = []
+      app.nacos.config.watch(dataId, {}, (value) => { seen.push(value) })
+      let listed = 0
+      app.nacos.subscribe(serviceName, (instances) => { listed = instances.length })
 
-    const start = Date.now()
-    const published: number[] = []
-    // Four lifetimes: at least three tokens expire while the app keeps working.
-    for (let n = 0; Date.now() - start < 4 * TTL_S * 1000; n++) {
-      await app.nacos.config.publish(dataId, { n })
-      published.push(n)
-      await new Promise((resolve) => setTimeout(resolve, 1500))
-    }
-    await waitFor(() => seen.some((v) => (v as { n?: number } | undefined)?.n === published.at(-1)), 5000)
-    const elapsed = Date.now() - start
+      const start = Date.now()
+      const published: number[] = []
+      // Four lifetimes: at least three tokens expire while the app keeps working.
+      for (let n = 0; Date.now() - start < 4 * TTL_S * 1000; n++) {
+        await app.nacos.config.publish(dataId, { n })
+        published.push(n)
+        await new Promise((resolve) => setTimeout(resolve, 1500))
+      }
+      await waitFor(() => seen.some((v) => (v as { n?: number } | undefined)?.n === published.at(-1)), 5000)
+      const elapsed = Date.now() - start
 
-    // A 404 to a config read is Nacos's answer "no such config" (the watch's first read), not a failure.
-    const absent = (c: Call): boolean => c.status === 404 && c.method === 'GET' && new URL(c.url).pathname.endsWith('/v1/cs/configs')
-    const failed = calls.filter((c) => c.status === 'error' || (typeof c.status === 'number' && c.status >= 400 && !absent(c)))
-    const warnings = logs.lines.filter((l) => /"level":(40|50|60)/.test(l))
-    // Over HTTP each call carries the token it used; gRPC logs in over node:http and logs each login.
-    const logins = transport === 'http' ? calls.filter((c) => c.url.endsWith('/v1/auth/login')).length : logs.lines.filter((l) => l.includes('nacos login succeeded')).length
-    const counts = app.nacos.status().counts
-    const tokens = transport === 'http' ? new Set(calls.map((c) => c.token).filter((v) => v !== undefined)).size : logins
-    t.comment(`${transport}: ${elapsed} ms = ${(elapsed / 1000 / TTL_S).toFixed(1)} token lifetimes; ${calls.length} HTTP requests, ${failed.length} failed; ${logins} logins, ${tokens} tokens used; ${counts.beats} beats (${counts.failedBeats} failed); ${warnings.length} warnings; ${published.length} configs published, the watcher saw ${seen.length} changes`)
-    t.same(failed.map((c) => `${c.status} ${new URL(c.url).pathname}`), [], 'no HTTP request failed')
-    t.same(warnings, [], 'nothing warned or failed')
-    t.ok(tokens >= 4, `a fresh token before each expiry (${tokens} tokens over ${elapsed} ms)`)
-    t.equal(counts.failedBeats, 0)
-    t.equal(counts.failedRegistrations, 0)
-    t.equal(counts.reRegistrations, 0, 'never lost')
-    if (transport === 'http') t.ok(counts.beats >= (4 * TTL_S) / 0.5 - 4, `kept beating (${counts.beats})`)
-    t.equal(listed, 1, 'discovery still lists the instance')
-    // A watch follows the latest value (Nacos says "changed", the client reads what is there now):
-    // two publishes closer together than one notify-and-read show as one. Order and the end are owed.
-    const values = seen.filter((v) => v !== undefined).map((v) => (v as { n: number }).n)
-    t.comment(`${transport}: published ${published.join(',')}; the watcher saw ${values.join(',')}`)
-    t.ok(values.every((n, i) => i === 0 || n > (values[i - 1] as number)), 'the watcher saw the values in the order published, none twice')
-    t.equal(values.at(-1), published.at(-1), 'and ended on the last one')
-    t.ok(values.length >= published.length / 2, 'most values were seen one by one (1.5 s apart)')
-  })
-}
+      // A 404 to a config read is Nacos's answer "no such config" (the watch's first read), not a failure.
+      const absent = (c: Call): boolean => c.status === 404 && c.method === 'GET' && new URL(c.url).pathname.endsWith('/v1/cs/configs')
+      const failed = calls.filter((c) => c.status === 'error' || (typeof c.status === 'number' && c.status >= 400 && !absent(c)))
+      const warnings = logs.lines.filter((l) => /"level":(40|50|60)/.test(l))
+      // Over HTTP each call carries the token it used; gRPC logs in over node:http and logs each login.
+      const logins = transport === 'http' ? calls.filter((c) => c.url.endsWith('/v1/auth/login')).length : logs.lines.filter((l) => l.includes('nacos login succeeded')).length
+      const counts = app.nacos.status().counts
+      const tokens = transport === 'http' ? new Set(calls.map((c) => c.token).filter((v) => v !== undefined)).size : logins
+      t.comment(`${transport}: ${elapsed} ms = ${(elapsed / 1000 / TTL_S).toFixed(1)} token lifetimes; ${calls.length} HTTP requests, ${failed.length} failed; ${logins} logins, ${tokens} tokens used; ${counts.beats} beats (${counts.failedBeats} failed); ${warnings.length} warnings; ${published.length} configs published, the watcher saw ${seen.length} changes`)
+      t.same(failed.map((c) => `${c.status} ${new URL(c.url).pathname}`), [], 'no HTTP request failed')
+      t.same(warnings, [], 'nothing warned or failed')
+      t.ok(tokens >= 4, `a fresh token before each expiry (${tokens} tokens over ${elapsed} ms)`)
+      t.equal(counts.failedBeats, 0)
+      t.equal(counts.failedRegistrations, 0)
+      t.equal(counts.reRegistrations, 0, 'never lost')
+      if (transport === 'http') t.ok(counts.beats >= (4 * TTL_S) / 0.5 - 4, `kept beating (${counts.beats})`)
+      t.equal(listed, 1, 'discovery still lists the instance')
+      // A watch follows the latest value (Nacos says "changed", the client reads what is there now):
+      // two publishes closer together than one notify-and-read show as one. Order and the end are owed.
+      const values = seen.filter((v) => v !== undefined).map((v) => (v as { n: number }).n)
+      t.comment(`${transport}: published ${published.join(',')}; the watcher saw ${values.join(',')}`)
+      t.ok(values.every((n, i) => i === 0 || n > (values[i - 1] as number)), 'the watcher saw the values in the order published, none twice')
+      t.equal(values.at(-1), published.at(-1), 'and ended on the last one')
+      t.ok(values.length >= published.length / 2, 'most values were seen one by one (1.5 s apart)')
+    })
+  }
+})
 
 // Over gRPC a restart drops the connection; test/grpc-transport.test.ts proves the new login and
 // the redone registration on an auth server.
 t.test('HTTP: a server restart that invalidates the token leads to a fresh login, and the instance is registered again', async (t) => {
-  // A long lifetime, so that only the restart (a new token key) can invalidate the token.
-  await stopNacos(port)
-  await startNacos(port, { auth: true })
+  const port = restartPort
   const calls = spyFetch(t, port)
   const serviceName = uniqueService('token-restart')
   const app = Fastify()
-  await app.register(nacos, { ...base, transport: 'http', serviceName, heartbeatInterval: 0.5, deregisterTime: 3 })
+  await app.register(nacos, { ...base, serverAddr: `127.0.0.1:${port}`, transport: 'http', serviceName, heartbeatInterval: 0.5, deregisterTime: 3 })
   t.teardown(() => app.close())
   await app.listen({ port: 0, host: '127.0.0.1' })
   await waitFor(() => app.nacos.status().state === 'registered', 10_000)

@@ -36,14 +36,21 @@ export function gone (pid: number): boolean {
   }
 }
 
+/** The ports a standalone Nacos on `port` takes: HTTP, gRPC (+1000, +1001) and Raft (-1000). */
+const nacosPorts = (port: number): number[] => [port, port + 1000, port + 1001, port - 1000]
+
 /**
- * An HTTP port for a private Nacos: nothing listens on it nor on its gRPC ports (+1000, +1001).
- * Drawn below the OS's ephemeral range, so the gRPC ports cannot be taken by an outgoing socket.
+ * An HTTP port for a private Nacos: nothing listens on it nor on its gRPC and Raft ports, and none
+ * of them is one of the ports of the servers in `besides` (not started yet). Drawn below the OS's
+ * ephemeral range, so these ports cannot be taken by an outgoing socket.
  */
-export async function freeNacosPort (): Promise<number> {
+export async function freeNacosPort (besides: number[] = []): Promise<number> {
+  const taken = new Set(besides.flatMap(nacosPorts))
   for (let i = 0; i < 50; i++) {
     const port = 20000 + Math.floor(Math.random() * 10000)
-    if (await refused(port) && await refused(port + 1000) && await refused(port + 1001)) return port
+    const ports = nacosPorts(port)
+    if (ports.some((p) => taken.has(p))) continue
+    if ((await Promise.all(ports.map(refused))).every(Boolean)) return port
   }
-  throw new Error('no free port for a private Nacos (port, +1000, +1001) in 50 tries')
+  throw new Error('no free ports for a private Nacos (port, +1000, +1001, -1000) in 50 tries')
 }
