@@ -1,65 +1,18 @@
 // Contract suite, discovery over each transport against the real Nacos: instances registered
 // through Nacos's HTTP API, as another application would, must reach the cache, the picks and the
-// subscribers, and leave them again.
+// subscribers, and leave them again. Nacos going down and coming back: discovery-outage.test.ts.
 import t from 'tap'
 import dgram from 'node:dgram'
-import { Discovery } from '../../src/naming/discovery.ts'
 import { NoInstanceError } from '../../src/errors.ts'
-import type { Instance } from '../../src/naming/balancer.ts'
-import type { Transport } from '../../src/transport/types.ts'
 import type { HttpTransport } from '../../src/transport/http/index.ts'
-import { NACOS_ADDR, listInstances, uniqueService, waitFor } from '../helpers/nacos-api.ts'
-import { closedPort, deregister, openPorts, recordingLog, register } from '../helpers/instances.ts'
-import { startNacos, stopNacos } from '../helpers/private-nacos.ts'
-import { freeNacosPort } from '../helpers/ports.ts'
-import { TRANSPORTS, openTransport, type TransportName } from '../helpers/transports.ts'
+import { uniqueService, waitFor } from '../helpers/nacos-api.ts'
+import { closedPort, deregister, openPorts, register } from '../helpers/instances.ts'
+import { discoverySetup, oneOfTwoRegistered as twoPorts, ports, seen } from '../helpers/discovery.ts'
+import { TRANSPORTS, type TransportName } from '../helpers/transports.ts'
 
 let transportName: TransportName = TRANSPORTS[0]
-
-async function setup (t: { teardown: (fn: () => Promise<void>) => void }, opts: { addr?: string, refreshInterval?: number } = {}) {
-  const { log, lines } = recordingLog()
-  const transport = await openTransport(transportName, log, { serverAddr: opts.addr ?? NACOS_ADDR })
-  // Counts the watches open on the transport, so a test can tell that close() ended them.
-  let watching = 0
-  const watch: Transport['naming']['watch'] = (ref, onChange) => {
-    const stop = transport.naming.watch(ref, onChange)
-    watching++
-    return () => { watching--; stop() }
-  }
-  const discovery = new Discovery({ transport: { ...transport.naming, watch }, log, refreshInterval: opts.refreshInterval ?? 1000 })
-  t.teardown(async () => {
-    discovery.close()
-    await transport.close()
-  })
-  return { discovery, transport, lines, watching: () => watching }
-}
-
-/** Resolves with the time at which a subscriber first sees a list that satisfies `check`. */
-async function seen (discovery: Discovery, service: string, check: (list: readonly Instance[]) => boolean, timeout = 8000): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { off(); reject(new Error(`${service}: condition not seen within ${timeout} ms`)) }, timeout)
-    const off = discovery.subscribe(service, (list) => {
-      if (!check(list)) return
-      clearTimeout(timer)
-      off()
-      resolve(Date.now())
-    })
-  })
-}
-
-/** Two listening ports, the first registered under a fresh service name that discovery has read. */
-async function oneOfTwoRegistered (t: Parameters<typeof setup>[0], prefix: string, opts: Parameters<typeof setup>[1] = {}) {
-  const open = await openPorts(2)
-  t.teardown(open.close)
-  const [a, b] = open.ports as [number, number]
-  const service = uniqueService(prefix)
-  await register(service, { port: a })
-  const setupResult = await setup(t, opts)
-  await setupResult.discovery.instances(service)
-  return { a, b, service, ...setupResult }
-}
-
-const ports = (list: readonly Instance[]): number[] => list.map((i) => i.port).sort((a, b) => a - b)
+const setup = async (t: Parameters<typeof discoverySetup>[0], opts: Parameters<typeof discoverySetup>[2] = {}) => await discoverySetup(t, transportName, opts)
+const oneOfTwoRegistered = async (t: Parameters<typeof discoverySetup>[0], prefix: string, opts: Parameters<typeof discoverySetup>[2] = {}) => await twoPorts(t, transportName, prefix, opts)
 
 for (const name of TRANSPORTS) {
   t.test(`${name} transport`, async (t) => {
@@ -223,46 +176,6 @@ for (const name of TRANSPORTS) {
       const asyncOps = rounds / 10 / (Number(process.hrtime.bigint() - start) / 1e9)
       t.comment(`pickCached(): ${Math.round(syncOps).toLocaleString('en')} ops/s; await pick(): ${Math.round(asyncOps).toLocaleString('en')} ops/s`)
       t.ok(syncOps > 50_000 && asyncOps > 10_000, 'no network on the pick path')
-    })
-
-    await t.test('Nacos down: picks answer from the cache, one warning; Nacos back: one info, changes followed again', { timeout: 200_000 }, async (t) => {
-      const PORT = await freeNacosPort()
-      const addr = await startNacos(PORT)
-      t.teardown(async () => await stopNacos(PORT))
-      const open = await openPorts(2)
-      t.teardown(open.close)
-      const [a, b] = open.ports as [number, number]
-      const service = uniqueService('disc-outage')
-      await register(service, { port: a }, addr)
-      // A freshly started Nacos acknowledges a persistent instance before its list shows it.
-      await waitFor(async () => (await listInstances(service, { addr })).length === 1)
-      const { discovery, lines } = await setup(t, { addr, refreshInterval: 300 })
-      t.same(ports(await discovery.instances(service)), [a])
-
-      await stopNacos(PORT)
-      await waitFor(() => lines.some((l) => l.level === 'warn'), 10_000)
-      await new Promise((resolve) => setTimeout(resolve, 1500))
-      t.equal((await discovery.pick(service)).port, a, 'pick() answers from the cache')
-      t.equal(discovery.pickCached(service)?.port, a)
-      // Discovery's own warning (the gRPC transport also says, once, that its connection was lost).
-      const warnings = lines.filter((l) => l.level === 'warn' && /unreachable/.test(l.msg))
-      t.equal(warnings.length, 1, 'warned once over several failed refreshes')
-      t.match(warnings[0], { msg: /Nacos unreachable: serving the last known instances/, obj: { service } })
-      const cold = await discovery.pick(uniqueService('never-seen')).catch((e: unknown) => e)
-      t.match(cold, { code: 'FST_NACOS_NO_INSTANCE', cause: Error }, 'a service never read has nothing to serve')
-
-      await startNacos(PORT)
-      const start = Date.now()
-      const caught = seen(discovery, service, (list) => ports(list).join() === [a, b].sort((x, y) => x - y).join(), 20_000)
-      await register(service, { port: b }, addr)
-      t.comment(`after the restart, a new instance reached the cache in ${await caught - start} ms (persistent ones survive the restart)`)
-      // A push can bring the change before the next re-read succeeds, and the re-read is what says
-      // Nacos is back: wait for it, then let a few more re-reads pass (300 ms apart).
-      const back = (): Array<{ level: string, msg: string }> => lines.filter((l) => l.level === 'info' && /reachable again/.test(l.msg))
-      await waitFor(() => back().length >= 1, 10_000)
-      await new Promise((resolve) => setTimeout(resolve, 1200))
-      t.equal(back().length, 1, 'told once that Nacos is back')
-      t.equal(lines.filter((l) => l.level === 'warn' && /unreachable/.test(l.msg)).length, 1, 'and not warned again since')
     })
   })
 }
