@@ -309,7 +309,8 @@ t.test('config: absent -> null; publish -> watch gets it; remove -> watch gets n
   t.equal(await tr.config.get({ dataId, group: GROUP }), null, 'absent: null')
   const c = recordConfig(tr, dataId)
   t.teardown(c.stop)
-  await new Promise((resolve) => setTimeout(resolve, 300)) // the listen is in place
+  // The listen is in place once the server answered it (the line is logged with the answer).
+  await waitFor(() => tr.lines.some((l) => l.msg === 'nacos grpc request' && (l.obj as { type?: string }).type === 'ConfigBatchListenRequest'))
 
   let start = Date.now()
   await tr.config.publish({ dataId, group: GROUP }, 'a: 1\n', 'yaml')

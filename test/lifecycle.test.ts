@@ -40,7 +40,7 @@ t.test('an app that is only inject()ed never registers', async (t) => {
   await app.register(nacos, { ...base, serviceName })
   app.get('/', async () => 'ok')
   t.equal((await app.inject('/')).body, 'ok')
-  await new Promise((resolve) => setTimeout(resolve, 300))
+  // Registration starts when the server listens: after ready() and a request, nothing has begun.
   t.equal(app.nacos.status().state, 'idle')
   t.same(await listInstances(serviceName), [])
   await t.rejects(app.nacos.register(), { code: 'FST_NACOS_NOT_LISTENING' })
@@ -55,7 +55,9 @@ t.test('HTTP: heartbeats on our schedule keep an instance alive past a short der
   t.teardown(() => app.close())
   await app.listen({ port: 0, host: '127.0.0.1' })
   await waitFor(async () => (await listInstances(serviceName)).length === 1)
-  await new Promise((resolve) => setTimeout(resolve, 5000))
+  // Ten beats, 0.5 s apart: 5 s since the registration, 2.5× the deregister time, and at least
+  // one of Nacos's expiry checks (every 5 s).
+  await waitFor(() => app.nacos.status().counts.beats >= 10, 15_000)
   const hosts = await listInstances(serviceName)
   t.equal(hosts.length, 1, 'still registered after 2.5× the deregister time')
   t.equal(hosts[0]?.healthy, true)

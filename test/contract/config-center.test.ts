@@ -203,7 +203,7 @@ for (const name of TRANSPORTS) {
       let calls = 0
       center.watch(dataId, {}, () => { calls++ })
       await waitFor(() => calls === 1)
-      await new Promise((resolve) => setTimeout(resolve, 300))
+      await waitFor(() => http.pending === 1)
       t.equal(http.pending, 1, 'a long poll is in flight')
       const start = process.hrtime.bigint()
       center.close()
