@@ -10,14 +10,14 @@
 #   test/auth.test.ts           auth on, token use, wrong password: http (NACOS_TRANSPORT)
 # With NACOS_COMPAT_FULL=1 also (about 3.5 min more per version, over CI's budget):
 #   test/lifecycle.test.ts      register on listen, heartbeats, signals: http
-#   test/recovery.test.ts       Nacos down at start-up or restarted while the app runs: http
+#   test/recovery*.test.ts      Nacos down at start-up or restarted while the app runs: http
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
 [ $# -gt 0 ] || set -- 2.2.3 2.0.4
 FILES=(test/contract/*.test.ts test/auth.test.ts)
-[ "${NACOS_COMPAT_FULL:-0}" != 1 ] || FILES+=(test/lifecycle.test.ts test/recovery.test.ts)
+[ "${NACOS_COMPAT_FULL:-0}" != 1 ] || FILES+=(test/lifecycle.test.ts test/recovery.test.ts test/recovery-restart.test.ts)
 
 # shellcheck source=lib/ports.sh
 . scripts/lib/ports.sh
