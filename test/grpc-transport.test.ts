@@ -1,82 +1,17 @@
 // The native gRPC transport against a real Nacos, through the Transport interface only; what
-// Nacos itself reports is read over its own HTTP API. Private servers (auth, restart) run on
-// ports the OS hands out.
+// Nacos itself reports is read over its own HTTP API. An auth-enabled server that restarts:
+// grpc-auth.test.ts (its own server, run beside this file).
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { createServer, connect, type Socket } from 'node:net'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
-import { createGrpcTransport, GrpcTransportError, type GrpcTransportOptions } from '../src/transport/grpc/index.ts'
-import type { InstanceSpec, ServiceSnapshot, Transport } from '../src/transport/types.ts'
+import { createGrpcTransport, GrpcTransportError } from '../src/transport/grpc/index.ts'
 import { NACOS_ADDR, listInstances, uniqueService, waitFor, type NacosHost } from './helpers/nacos-api.ts'
-import { closedPort, deregister, openPorts, recordingLog, register } from './helpers/instances.ts'
-import { startNacos, stopNacos } from './helpers/private-nacos.ts'
-import { freeNacosPort } from './helpers/ports.ts'
+import { closedPort, deregister, openPorts, register } from './helpers/instances.ts'
+import { GROUP, byPort, instance, recordConfig, recordWatch, transport } from './helpers/grpc.ts'
 
 const CHILD = fileURLToPath(new URL('./fixtures/grpc-child.ts', import.meta.url))
-const GROUP = 'DEFAULT_GROUP'
-
-function transport (t: { teardown: (fn: () => Promise<void>) => void }, opts: Partial<GrpcTransportOptions> = {}): Transport & { lines: ReturnType<typeof recordingLog>['lines'] } {
-  const { log, lines } = recordingLog()
-  const tr = createGrpcTransport({ serverAddr: [NACOS_ADDR], log, ...opts })
-  t.teardown(async () => { await tr.close() })
-  return Object.assign(tr, { lines })
-}
-
-function instance (service: string, port: number, extra: Partial<InstanceSpec> = {}): InstanceSpec {
-  return { serviceName: service, groupName: GROUP, ip: '127.0.0.1', port, clusterName: 'DEFAULT', weight: 1, ephemeral: true, enabled: true, metadata: {}, ...extra }
-}
-
-/** Resolves with the first snapshot `watch` delivers that satisfies `check`, and when. */
-function nextSnapshot (snapshots: ServiceSnapshot[], listeners: Set<() => void>, check: (s: ServiceSnapshot) => boolean, timeout = 8000): Promise<{ snapshot: ServiceSnapshot, at: number }> {
-  return new Promise((resolve, reject) => {
-    const seen = (): boolean => {
-      const hit = snapshots.find(check)
-      if (!hit) return false
-      clearTimeout(timer)
-      listeners.delete(seen)
-      resolve({ snapshot: hit, at: Date.now() })
-      return true
-    }
-    const timer = setTimeout(() => { listeners.delete(seen); reject(new Error(`no such snapshot within ${timeout} ms; got ${JSON.stringify(snapshots.map((s) => s.hosts.map((h) => h.port)))}`)) }, timeout)
-    listeners.add(seen)
-    seen()
-  })
-}
-
-function recordWatch (tr: Transport, service: string, clusters: string[] = []) {
-  const snapshots: ServiceSnapshot[] = []
-  const listeners = new Set<() => void>()
-  const stop = tr.naming.watch({ service, group: GROUP, clusters }, (s) => {
-    snapshots.push(s)
-    for (const l of [...listeners]) l()
-  })
-  return { snapshots, stop, next: (check: (s: ServiceSnapshot) => boolean, timeout?: number) => nextSnapshot(snapshots, listeners, check, timeout) }
-}
-
-function recordConfig (tr: Transport, dataId: string) {
-  const values: Array<{ content: string | null, at: number }> = []
-  const listeners = new Set<() => void>()
-  const stop = tr.config.watch({ dataId, group: GROUP }, (content) => {
-    values.push({ content, at: Date.now() })
-    for (const l of [...listeners]) l()
-  })
-  const next = (check: (c: string | null) => boolean, timeout = 8000): Promise<number> => new Promise((resolve, reject) => {
-    const seen = (): void => {
-      const hit = values.find((v) => check(v.content))
-      if (!hit) return
-      clearTimeout(timer)
-      listeners.delete(seen)
-      resolve(hit.at)
-    }
-    const timer = setTimeout(() => { listeners.delete(seen); reject(new Error(`config value not seen within ${timeout} ms; got ${JSON.stringify(values)}`)) }, timeout)
-    listeners.add(seen)
-    seen()
-  })
-  return { values, stop, next }
-}
-
-const byPort = (hosts: Array<{ port: number }>): number[] => hosts.map((h) => h.port).sort((a, b) => a - b)
 
 /** A child process running test/fixtures/grpc-child.ts with tap's TypeScript loader. */
 function child (env: Record<string, string>) {
@@ -364,77 +299,4 @@ t.test('close: a process that registered, watched and closed exits by itself', a
   t.comment(`exit ${exit ? exit.at - closedAt : '>3000'} ms after close()`)
   // Its connection is gone, so is its instance.
   await waitFor(async () => (await listInstances(service)).length === 0, 5000)
-})
-
-
-async function tokenFor (addr: string): Promise<string> {
-  const res = await fetch(`http://${addr}/nacos/v1/auth/login`, { method: 'POST', body: new URLSearchParams({ username: 'nacos', password: 'nacos' }) })
-  return (await res.json() as { accessToken: string }).accessToken
-}
-
-async function listAuthed (addr: string, service: string): Promise<NacosHost[]> {
-  const res = await fetch(`http://${addr}/nacos/v1/ns/instance/list?serviceName=${service}&accessToken=${await tokenFor(addr)}`)
-  if (res.status !== 200) throw new Error(`list: ${res.status}`)
-  return (await res.json() as { hosts: NacosHost[] }).hosts
-}
-
-t.test('private auth-enabled server: credentials work, none or wrong ones fail clearly; restarted: reconnect, redo, pushes again', { timeout: 300_000 }, async (t) => {
-  const port = await freeNacosPort()
-  const addr = await startNacos(port, { auth: true })
-  t.teardown(async () => { await stopNacos(port) })
-
-  const service = uniqueService('grpc-auth')
-  const tr = transport(t, { serverAddr: [addr], username: 'nacos', password: 'nacos', reconnectMaxMs: 2000 })
-  const inst = instance(service, 18_041, { metadata: { auth: 'on' } })
-  await tr.naming.register(inst)
-  await waitFor(async () => (await listAuthed(addr, service)).length === 1, 5000)
-  const dataId = uniqueService('grpc-auth-cfg')
-  await tr.config.publish({ dataId, group: GROUP }, 'v=1', 'properties')
-  t.equal(await waitFor(async () => await tr.config.get({ dataId, group: GROUP }), 3000), 'v=1', 'config with a token')
-  t.ok(tr.lines.every((l) => !JSON.stringify(l).includes('accessToken')), 'no token logged')
-
-  const anonymous = transport(t, { serverAddr: [addr] })
-  const denied = await anonymous.naming.register(instance(service, 18_042)).then(() => undefined, (e: unknown) => e)
-  t.match(denied, { kind: 'auth', errorCode: 403, message: /refused InstanceRequest \(error 403.*requires authentication: set username\/password/ })
-
-  const WRONG = 'not-the-password-9f3k'
-  const wrong = transport(t, { serverAddr: [addr], username: 'nacos', password: WRONG })
-  const refusedLogin = await wrong.config.get({ dataId, group: GROUP }).then(() => undefined, (e: unknown) => e)
-  t.match(refusedLogin, { kind: 'auth', message: /Nacos login as "nacos" failed: 127\.0\.0\.1:\d+ answered 403/ })
-  t.notMatch((refusedLogin as Error).message, WRONG, 'the password is not in the message')
-  t.ok(wrong.lines.every((l) => !JSON.stringify(l).includes(WRONG)), 'nor in any log line')
-
-  // Restart: the instance is registered again by the transport, the watch and the config follow resume.
-  let alive = 0
-  const failures: Error[] = []
-  let again = 0
-  tr.naming.keepAlive(inst, { alive: () => { alive++ }, lost: () => t.fail('lost'), failed: (e) => failures.push(e), registeredAgain: () => { again++ } })
-  const w = recordWatch(tr, service)
-  t.teardown(w.stop)
-  await w.next((s) => s.hosts.some((h) => h.port === 18_041))
-  const c = recordConfig(tr, dataId)
-  t.teardown(c.stop)
-  await waitFor(() => alive >= 1, 2000)
-
-  await stopNacos(port)
-  await waitFor(() => failures.length > 0, 10_000)
-  t.match(failures[0], { kind: 'unavailable', message: /lost/ })
-  await startNacos(port, { auth: true })
-  const ready = Date.now()
-  const relisted = await waitFor(async () => (await listAuthed(addr, service)).some((h) => h.port === 18_041) ? Date.now() : undefined, 30_000, 50)
-  t.comment(`restart: instance listed again ${relisted - ready} ms after the server was ready`)
-  t.ok(relisted - ready < 15_000, 're-listed within 15 s')
-  await waitFor(() => again >= 1, 5000)
-  t.pass('keepAlive reported registeredAgain after the redo')
-
-  const second = transport(t, { serverAddr: [addr], username: 'nacos', password: 'nacos' })
-  const pushStart = Date.now()
-  await second.naming.register(instance(service, 18_043))
-  const pushed = await w.next((s) => byPort(s.hosts).join() === '18041,18043', 10_000)
-  t.comment(`after the restart, push of a new instance: ${pushed.at - pushStart} ms`)
-
-  const cfgStart = Date.now()
-  await second.config.publish({ dataId, group: GROUP }, 'v=2', 'properties')
-  const cfgAt = await c.next((v) => v === 'v=2', 10_000)
-  t.comment(`after the restart, config change -> watch: ${cfgAt - cfgStart} ms`)
 })
