@@ -8,6 +8,7 @@ import { Auth } from '../src/transport/grpc/auth.ts'
 import { decodePayload, encodePayload, jsonPayload, parseBody } from '../src/transport/grpc/proto.ts'
 import { GrpcConfig, md5Hex } from '../src/transport/grpc/config.ts'
 import { GrpcTransportError } from '../src/transport/grpc/errors.ts'
+import { fakeClock } from './helpers/clock.ts'
 
 t.test('encodes Payload{metadata=2{type=3, headers=7, clientIp=8}, body=3{value=2}} as protobuf does', async (t) => {
   const bytes = encodePayload({ type: 'A', clientIp: 'B', headers: { k: 'v' }, body: Buffer.from('{}') })
@@ -97,10 +98,14 @@ t.test('config read that meets a write of the same config (Nacos error 400): rea
   await t.rejects(config.get({ dataId: 'd', group: 'G' }), { errorCode: 400, message: /being modified/ })
   // Closed while waiting to read again: the read ends at once (the waits alone add up to 500 ms).
   calls.length = 0
-  const reading = config.get({ dataId: 'd', group: 'G' })
+  const clock = fakeClock(t)
   const started = Date.now()
-  setTimeout(() => { config.close() }, 20)
+  const reading = config.get({ dataId: 'd', group: 'G' })
+  await clock.tickAsync(20)
+  t.equal(calls.length, 1, 'read once, then waiting 50 ms to read again')
+  config.close()
   await t.rejects(reading, { code: 'FST_NACOS_CLOSED' })
-  t.ok(Date.now() - started < 200, `ended ${Date.now() - started} ms after the read began`)
+  t.equal(Date.now() - started, 20, 'ended at close(), not after the pause')
+  await clock.tickAsync(1000)
   t.equal(calls.length, 1, 'no read after close')
 })
