@@ -151,7 +151,9 @@ t.test('after app.close() nothing keeps the event loop alive: the process exits 
   const { code, at } = await child.exited
   t.comment(`close → exit: ${at - startedAt} ms`)
   t.equal(code, 0)
-  t.ok(at - startedAt < 1500, `exited within 1.5 s (${at - startedAt} ms); the SDK's beat loop would hold it 10 s`)
+  // What is measured is whether anything holds the process: the SDK's beat loop would for 10 s. Half
+  // of that tells the two apart however slow the machine (a 1.5 s bound failed at 1.73 s, load 19).
+  t.ok(at - startedAt < 5000, `exited within 5 s (${at - startedAt} ms); the SDK's beat loop would hold it 10 s`)
 })
 
 if (SUITE_TRANSPORT === 'http') {
