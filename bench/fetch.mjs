@@ -8,7 +8,7 @@ import { Agent, fetch, request } from 'undici'
 import nacos from '../dist/index.js'
 import { NACOS_ADDR, median, percentile, startChild, uniqueService, waitFor } from './lib.mjs'
 
-const ROUNDS = 5
+const ROUNDS = 9
 const ROUND_REQUESTS = 4000
 const CONCURRENCY = 20
 const LATENCY_CALLS = 2000

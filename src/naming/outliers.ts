@@ -54,6 +54,9 @@ export class Outliers {
     return record !== undefined && record.until > this.#now()
   }
 
+  /** ejected(), bound: handed to each selection without a closure per request. */
+  readonly isEjected = (key: string): boolean => this.ejected(key)
+
   /** Counts a failure; returns the ejection's length in ms when this failure ejects the instance, else 0. */
   failure (key: string): number {
     const now = this.#now()
