@@ -38,7 +38,7 @@ export async function throughputAndRss () {
     const names = Object.keys(apps)
     const rss = Object.fromEntries(names.map((n) => [n, rssMiB(apps[n].proc.pid)]))
     // Then after three forced GCs in each: what stays, without the start-up's garbage not collected yet.
-    for (const n of names) apps[n].proc.kill('SIGUSR2')
+    for (const n of names) apps[n].proc.kill('SIGPWR')
     await sleep(1000)
     const rssAfterGc = Object.fromEntries(names.map((n) => [n, rssMiB(apps[n].proc.pid)]))
     for (const n of names) await cannon(apps[n].port, 1)
