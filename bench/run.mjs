@@ -60,7 +60,7 @@ step('done')
 
 /** Measure 6: once, on the default transport (the request path is the same for both: a pick from the cache). */
 function fetchRow (name, x) {
-  const text = `${x.ratio.toFixed(3)} (${Math.round(x.medians.nacos)} vs ${Math.round(x.medians.plain)} req/s, median of ${fe.rounds} alternating rounds of ${fe.requests} requests, ${fe.concurrency} at a time); ` +
+  const text = `${x.ratio.toFixed(3)} (${Math.round(x.medians.nacos)} vs ${Math.round(x.medians.plain)} req/s, median of ${fe.rounds} alternating rounds of ${x.requests} requests, ${fe.concurrency} at a time); ` +
     `added latency p50 ${signed(x.added.p50 * 1000, 0)} µs, p99 ${signed(x.added.p99 * 1000, 0)} µs (${fe.calls} sequential calls each, interleaved); client CPU ${Math.round(x.cpuUs.nacos)} vs ${Math.round(x.cpuUs.plain)} µs per request`
   return row(name, { grpc: text, http: '— (measured once, on the default transport)' }, '≥ 0.95', { grpc: x.ratio >= 0.95, http: null })
 }
@@ -119,6 +119,7 @@ const notes = [
     `change → cache (ms) ${list(ch.java.samples)} (its subscribe listener's event, timed by its wall clock against a Date.now() taken with the round's start); ` +
     `requests counted by a TCP proxy in front of Nacos's HTTP and gRPC ports (bench/proxy.mjs: request lines, and each gRPC message the client sends, decoded for its type), ` +
     `two processes, each behind its own proxy, counted over the apps' window of ${requests(0).java.minutes.toFixed(2)} min: registered and idle: ${breakdown(requests(0).java)}; registered and subscribed to the 3 services (as Spring Cloud Alibaba's discovery does on a lookup): ${breakdown(requests(3).java)}.`,
+  `Measure 6, req/s by round (by name / fixed URL): fetch ${list(fe.fetch.rates.nacos)} / ${list(fe.fetch.rates.plain)}; undici.request ${list(fe.request.rates.nacos)} / ${list(fe.request.rates.plain)}.`,
   `Restart: Nacos was down for ${fmtMs(rs.downMs)} (the start script's run, until Nacos answered ready).`
 ].flatMap((n) => [n, ''])
 
