@@ -10,6 +10,8 @@ if (process.env.WITH_NACOS === '1') {
   await app.register(nacos, { ip: '127.0.0.1', dotenv: false, handleSignals: true, logLevel: 'warn' })
 }
 app.get('/hello', async () => ({ hello: 'world' }))
+// Measure 4 also reads RSS after a forced GC: started with --expose-gc, SIGPWR collects (SIGUSR2 is close-with-grace's: it closes the app).
+if (typeof globalThis.gc === 'function') process.on('SIGPWR', () => { for (let i = 0; i < 3; i++) globalThis.gc() })
 await app.listen({ port: 0, host: '127.0.0.1' })
 for (const service of (process.env.BENCH_LOOKUPS ?? '').split(',').filter(Boolean)) {
   if ((await app.nacos.instances(service)).length === 0) throw new Error(`no instance of ${service}`)

@@ -77,7 +77,8 @@ export async function sigkillToGone () {
  * saw Nacos ready → listed again.
  */
 export async function restartToListed () {
-  const port = await freeNacosPort()
+  // BENCH_RESTART_NACOS_PORT: a port of one's own on a shared machine (its +1000 and +1001 too).
+  const port = process.env.BENCH_RESTART_NACOS_PORT ? Number(process.env.BENCH_RESTART_NACOS_PORT) : await freeNacosPort()
   const addr = `127.0.0.1:${port}`
   await nacosScript('start', port)
   const apps = []

@@ -8,14 +8,16 @@ import { Agent, fetch, request } from 'undici'
 import nacos from '../dist/index.js'
 import { NACOS_ADDR, median, percentile, startChild, uniqueService, waitFor } from './lib.mjs'
 
-const ROUNDS = 5
-const ROUND_REQUESTS = 4000
+const ROUNDS = 9
+// Requests per round: about a second each way on this machine (undici.request is ~4× as fast as
+// fetch), so that a burst of load elsewhere falls inside rounds rather than deciding one.
+const ROUND_REQUESTS = { fetch: 4000, request: 16000 }
 const CONCURRENCY = 20
 const LATENCY_CALLS = 2000
 const APP = fileURLToPath(new URL('./app.mjs', import.meta.url))
 
 /** Requests per second of `count` calls of `call`, `concurrency` at a time, and this process's CPU µs per call. */
-async function rate (call, count = ROUND_REQUESTS, concurrency = CONCURRENCY) {
+async function rate (call, count, concurrency = CONCURRENCY) {
   let next = 0
   const start = performance.now()
   const cpu = process.cpuUsage()
@@ -38,14 +40,14 @@ async function latencies (a, b) {
   return { a: stats(samples.a), b: stats(samples.b) }
 }
 
-async function compare (nacosCall, plainCall) {
+async function compare (nacosCall, plainCall, requests) {
   for (let i = 0; i < 500; i++) { await nacosCall(); await plainCall() }
   const rates = { nacos: [], plain: [] }
   const cpu = { nacos: [], plain: [] }
   for (let r = 0; r < ROUNDS; r++) {
     // Alternating which goes first, so neither always runs on a warmer (or busier) machine.
     for (const kind of r % 2 ? ['plain', 'nacos'] : ['nacos', 'plain']) {
-      const { rps, cpuUs } = await rate(kind === 'nacos' ? nacosCall : plainCall)
+      const { rps, cpuUs } = await rate(kind === 'nacos' ? nacosCall : plainCall, requests)
       rates[kind].push(rps)
       cpu[kind].push(cpuUs)
     }
@@ -56,6 +58,7 @@ async function compare (nacosCall, plainCall) {
     medians: { nacos: median(rates.nacos), plain: median(rates.plain) },
     rates,
     cpuUs: { nacos: median(cpu.nacos), plain: median(cpu.plain) },
+    requests,
     added: { p50: lat.a.p50 - lat.b.p50, p99: lat.a.p99 - lat.b.p99 },
     latency: { nacos: lat.a, plain: lat.b }
   }
@@ -74,11 +77,11 @@ export async function fetchVsPlain () {
     const byName = `http://${serviceName}/hello`
     const fetchResult = await compare(
       async () => { await (await consumer.nacos.fetch(byName)).text() },
-      async () => { await (await fetch(fixed, { dispatcher: agent })).text() })
+      async () => { await (await fetch(fixed, { dispatcher: agent })).text() }, ROUND_REQUESTS.fetch)
     const requestResult = await compare(
       async () => { await (await request(byName, { dispatcher: consumer.nacos.dispatcher })).body.text() },
-      async () => { await (await request(fixed, { dispatcher: agent })).body.text() })
-    return { fetch: fetchResult, request: requestResult, rounds: ROUNDS, requests: ROUND_REQUESTS, concurrency: CONCURRENCY, calls: LATENCY_CALLS }
+      async () => { await (await request(fixed, { dispatcher: agent })).body.text() }, ROUND_REQUESTS.request)
+    return { fetch: fetchResult, request: requestResult, rounds: ROUNDS, concurrency: CONCURRENCY, calls: LATENCY_CALLS }
   } finally {
     await consumer.close()
     await agent.close()

@@ -49,7 +49,7 @@ step('SIGKILL → gone (both transports and the Java client at once)')
 const kl = await sigkillToGone()
 step('change through Nacos\'s API → discovery cache (both transports and the Java client at once)')
 const ch = await changeToCache()
-step('requests per instance per minute (four apps and the Java client at once, then the Java client subscribed)')
+step('requests per instance per minute (four apps and two Java clients at once, one 5-minute window)')
 const rq = await requestsPerMinute()
 step('Nacos restart → listed again (private Nacos, both transports and the Java client at once)')
 const rs = await restartToListed()
@@ -60,13 +60,14 @@ step('done')
 
 /** Measure 6: once, on the default transport (the request path is the same for both: a pick from the cache). */
 function fetchRow (name, x) {
-  const text = `${x.ratio.toFixed(3)} (${Math.round(x.medians.nacos)} vs ${Math.round(x.medians.plain)} req/s, median of ${fe.rounds} alternating rounds of ${fe.requests} requests, ${fe.concurrency} at a time); ` +
+  const text = `${x.ratio.toFixed(3)} (${Math.round(x.medians.nacos)} vs ${Math.round(x.medians.plain)} req/s, median of ${fe.rounds} alternating rounds of ${x.requests} requests, ${fe.concurrency} at a time); ` +
     `added latency p50 ${signed(x.added.p50 * 1000, 0)} µs, p99 ${signed(x.added.p99 * 1000, 0)} µs (${fe.calls} sequential calls each, interleaved); client CPU ${Math.round(x.cpuUs.nacos)} vs ${Math.round(x.cpuUs.plain)} µs per request`
   return row(name, { grpc: text, http: '— (measured once, on the default transport)' }, '≥ 0.95', { grpc: x.ratio >= 0.95, http: null })
 }
 
 const byTransport = (f) => Object.fromEntries(TRANSPORTS.map((t) => [t, f(t)]))
 const rssOver = byTransport((t) => (tp.rss[t] - tp.rss.without) * MB)
+const rssOverAfterGc = byTransport((t) => (tp.rssAfterGc[t] - tp.rssAfterGc.without) * MB)
 const requests = (lookups) => Object.fromEntries([...TRANSPORTS, 'java'].map((t) => [t, rq.find((r) => r.transport === t && r.lookups === lookups)]))
 const perMinute = { text: (r) => r.perMinute.toFixed(1), value: (r) => r.perMinute, goal: 'grpc ≤ the Java client\'s', limit: 1 }
 const rows = [
@@ -82,6 +83,7 @@ const rows = [
   perTransport('3. config publish → watcher called', cf, (r) => spread(r), '< 1 s', (r) => r.max < 1000),
   row('4. RSS, bare app (no goal)', { http: `${mb(tp.rss.without)} MB (the same process for both columns)`, grpc: `${mb(tp.rss.without)} MB` }, '—'),
   perTransport('4. RSS over a bare app (idle, registered)', rssOver, (v, t) => `+${v.toFixed(1)} MB (${mb(tp.rss[t])} MB)`, '≤ 15 MB', (v) => v <= 15),
+  perTransport('4. the same after three forced GCs in each process (no goal: what the start-up retains)', rssOverAfterGc, (v, t) => `+${v.toFixed(1)} MB (${mb(tp.rssAfterGc[t])} MB; bare ${mb(tp.rssAfterGc.without)} MB)`, '—', null),
   cycleRow('4. 1000 register/deregister cycles', byTransport((t) => cy[t].register)),
   cycleRow('4. 1000 subscribe/unsubscribe cycles', byTransport((t) => cy[t].subscribe)),
   withJava(perTransport('5. SIGKILL → no healthy instance listed', kl, (r) => spread(r.unhealthy, s), 'grpc ≤ 3 s', (r, t) => t === 'grpc' ? r.unhealthy.max <= 3000 : null),
@@ -116,7 +118,8 @@ const notes = [
     `SIGKILL → no healthy (ms) ${list(kl.java.unhealthy.samples)}, → gone (ms) ${list(kl.java.gone.samples)} (registered with Nacos, SIGKILLed at the same moment as the apps); ` +
     `change → cache (ms) ${list(ch.java.samples)} (its subscribe listener's event, timed by its wall clock against a Date.now() taken with the round's start); ` +
     `requests counted by a TCP proxy in front of Nacos's HTTP and gRPC ports (bench/proxy.mjs: request lines, and each gRPC message the client sends, decoded for its type), ` +
-    `idle over the apps' window: ${breakdown(requests(0).java)}; subscribed to the 3 services (as Spring Cloud Alibaba's discovery does on a lookup) over a second window of ${requests(3).java.minutes.toFixed(2)} min right after, the apps still running: ${breakdown(requests(3).java)}.`,
+    `two processes, each behind its own proxy, counted over the apps' window of ${requests(0).java.minutes.toFixed(2)} min: registered and idle: ${breakdown(requests(0).java)}; registered and subscribed to the 3 services (as Spring Cloud Alibaba's discovery does on a lookup): ${breakdown(requests(3).java)}.`,
+  `Measure 6, req/s by round (by name / fixed URL): fetch ${list(fe.fetch.rates.nacos)} / ${list(fe.fetch.rates.plain)}; undici.request ${list(fe.request.rates.nacos)} / ${list(fe.request.rates.plain)}.`,
   `Restart: Nacos was down for ${fmtMs(rs.downMs)} (the start script's run, until Nacos answered ready).`
 ].flatMap((n) => [n, ''])
 

@@ -7,6 +7,7 @@ import { NACOS_ADDR, TRANSPORTS, listed, median, rssMiB, sleep, startChild, uniq
 const APP = fileURLToPath(new URL('./app.mjs', import.meta.url))
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9)
 const DURATION = Number(process.env.BENCH_DURATION ?? 2)
+const GC = ['--expose-gc']
 
 function cannon (port, duration) {
   return new Promise((resolve, reject) => {
@@ -24,18 +25,22 @@ function cannon (port, duration) {
  * each alike; per transport, the ratio of its median to the bare app's median.
  */
 export async function throughputAndRss () {
-  const apps = { without: await startChild(APP, { WITH_NACOS: '0' }) }
+  const apps = { without: await startChild(APP, { WITH_NACOS: '0' }, GC) }
   const services = {}
   try {
     for (const transport of TRANSPORTS) {
       services[transport] = uniqueService(`throughput-${transport}`)
-      apps[transport] = await startChild(APP, { WITH_NACOS: '1', NACOS_TRANSPORT: transport, NACOS_SERVER_ADDR: NACOS_ADDR, NACOS_SERVICE_NAME: services[transport] })
+      apps[transport] = await startChild(APP, { WITH_NACOS: '1', NACOS_TRANSPORT: transport, NACOS_SERVER_ADDR: NACOS_ADDR, NACOS_SERVICE_NAME: services[transport] }, GC)
     }
     await Promise.all(TRANSPORTS.map(async (t) => await waitFor(listed(services[t]), 10_000)))
     // Idle RSS once all have settled (registered, first heartbeat sent).
     await sleep(6000)
     const names = Object.keys(apps)
     const rss = Object.fromEntries(names.map((n) => [n, rssMiB(apps[n].proc.pid)]))
+    // Then after three forced GCs in each: what stays, without the start-up's garbage not collected yet.
+    for (const n of names) apps[n].proc.kill('SIGPWR')
+    await sleep(1000)
+    const rssAfterGc = Object.fromEntries(names.map((n) => [n, rssMiB(apps[n].proc.pid)]))
     for (const n of names) await cannon(apps[n].port, 1)
     const rates = Object.fromEntries(names.map((n) => [n, []]))
     for (let round = 0; round < ROUNDS; round++) {
@@ -44,7 +49,7 @@ export async function throughputAndRss () {
     }
     const medians = Object.fromEntries(names.map((n) => [n, median(rates[n])]))
     const ratio = Object.fromEntries(TRANSPORTS.map((t) => [t, medians[t] / medians.without]))
-    return { rss, rates, medians, ratio, rounds: ROUNDS, duration: DURATION }
+    return { rss, rssAfterGc, rates, medians, ratio, rounds: ROUNDS, duration: DURATION }
   } finally {
     for (const app of Object.values(apps)) app.proc.kill('SIGTERM')
     await Promise.all(Object.values(apps).map(async (app) => await app.exited))

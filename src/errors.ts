@@ -76,7 +76,7 @@ export const NacosUnavailableError = createError<[service: string, reason: strin
   'FST_NACOS_UNAVAILABLE', 'Nacos did not answer the lookup of service %s: %s', 503)
 
 export const TooManyLookupsError = createError<[limit: number]>(
-  'FST_NACOS_TOO_MANY_LOOKUPS', 'The monitoring API has already looked up %d distinct services; look up a known one', 429)
+  'FST_NACOS_TOO_MANY_LOOKUPS', 'The monitoring API follows %d distinct services, each looked up within the last minute; look up a known one or retry later', 429)
 
 export const RouteNotFoundError = createError<[method: string, url: string]>(
   'FST_NACOS_ROUTE_NOT_FOUND', 'Route %s %s not found', 404)

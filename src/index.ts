@@ -114,7 +114,12 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     await transport.close()
   })
 
-  if (monitoring !== false) await mountMonitoring(fastify, monitoring, config)
+  if (monitoring !== false) {
+    await mountMonitoring(fastify, monitoring, config, {
+      lookup: async (service, opts) => await discover().lookup(service, opts),
+      release: (service, opts) => { discovery?.release(service, opts) }
+    })
+  }
 }
 
 export const fastifyNacos = fp(nacosPlugin, { fastify: '5.x', name: 'fastify-nacos' })

@@ -2,7 +2,7 @@
 // itself lists; the 401/404 rules; 400s (never 500s) for bad input; the app's own routes untouched.
 import t from 'tap'
 import Fastify, { type FastifyInstance, type InjectOptions } from 'fastify'
-import { listInstances, uniqueService, waitFor } from './helpers/nacos-api.ts'
+import { listInstances, nacosRequest, uniqueService, waitFor } from './helpers/nacos-api.ts'
 import { deregister, openPorts, register } from './helpers/instances.ts'
 import { AUTH, PREFIX, SECRETS, TOKEN, monitoredApp, secretValues } from './helpers/monitoring.ts'
 import { errorHandler, scrubber } from '../src/routes/errors.ts'
@@ -240,9 +240,15 @@ t.test('monitoring: false mounts nothing; a custom prefix moves the routes', asy
   await t.rejects(monitoredApp(t, { monitoring: { prefix: 'ops' } }), { code: 'FST_NACOS_BAD_CONFIG', message: /monitoring.prefix/ })
 })
 
-t.test(`the API looks up at most ${MAX_LOOKUPS} distinct services, then answers 429`, async (t) => {
+t.test(`the API follows at most ${MAX_LOOKUPS} services: 429 while all were looked up within a minute, then the least recent makes room and its subscription ends`, async (t) => {
   const app = await monitoredApp(t, { discoveryRefreshInterval: 600_000 })
   const prefix = uniqueService('many')
+  // Nacos matches the name as a substring (-1 also finds -10 … -199): the exact ones are counted.
+  const subscribers = async (service: string): Promise<number> => {
+    const res = await nacosRequest('/v1/ns/service/subscribers', { serviceName: service, pageNo: '1', pageSize: '500' })
+    const body = await res.json() as { subscribers: Array<{ serviceName: string }> }
+    return body.subscribers.filter((s) => s.serviceName === `DEFAULT_GROUP@@${service}`).length
+  }
   for (let i = 0; i < MAX_LOOKUPS; i++) {
     const res = await app.inject(`${PREFIX}/service/${prefix}-${i}/instances`)
     if (res.statusCode !== 200) t.fail(`lookup ${i}: ${res.statusCode}`)
@@ -250,6 +256,20 @@ t.test(`the API looks up at most ${MAX_LOOKUPS} distinct services, then answers 
   const over = await call<MonitoringError>(app, { url: `/service/${prefix}-x/instances` })
   t.match({ status: over.status, ...over.body }, { status: 429, code: 'FST_NACOS_TOO_MANY_LOOKUPS' })
   t.equal((await app.inject(`${PREFIX}/service/${prefix}-0/instances`)).statusCode, 200, 'a known service still answers')
+  t.equal(await waitFor(async () => await subscribers(`${prefix}-1`) || undefined), 1, 'subscribed in Nacos')
+
+  // A minute later (the routes read Date.now): the least recently looked-up service, -1, makes room.
+  const realNow = Date.now
+  Date.now = () => realNow() + 61_000
+  t.teardown(() => { Date.now = realNow })
+  t.equal((await app.inject(`${PREFIX}/service/${prefix}-x/instances`)).statusCode, 200, 'a new service is looked up')
+  Date.now = realNow
+  // Seen together, so that a gap while subscriptions are redone on a new connection cannot pass for it.
+  const seen = await waitFor(async () => {
+    const [evicted, next, added] = await Promise.all([`${prefix}-1`, `${prefix}-2`, `${prefix}-x`].map(subscribers))
+    return evicted === 0 && next === 1 && added === 1 ? { evicted, next, added } : undefined
+  })
+  t.same(seen, { evicted: 0, next: 1, added: 1 }, 'the evicted service is no longer subscribed in Nacos; the others are')
 })
 
 t.test('an unexpected failure is a plain 500 without internals; secrets are scrubbed from messages', async (t) => {

@@ -92,6 +92,8 @@ export function pickFromPool (pool: Pool, strategy: Strategy, state: BalancerSta
  * none. `key` names the service for the round-robin cursor kept in `state`.
  */
 export function pickInstance (instances: readonly Instance[], strategy: Strategy, state: BalancerState, key = ''): Instance | undefined {
+  // One eligible instance (the usual case of a request's candidates) needs no pool.
+  if (instances.length === 1 && isEligible(instances[0] as Instance)) return instances[0]
   return pickFromPool(toPool(instances), strategy, state, key)
 }
 

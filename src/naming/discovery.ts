@@ -44,6 +44,8 @@ interface Entry {
   timer: NodeJS.Timeout | undefined
   /** Looked up since the last re-read (see #schedule). */
   used: boolean
+  /** Used by the app itself (not only through lookup()): release() leaves it alone. */
+  app: boolean
   readonly listeners: Set<InstancesListener>
   unwatch: () => void
 }
@@ -85,6 +87,26 @@ export class Discovery {
     if (entry.instances === undefined) await this.#load(entry)
     return this.#filter(entry.instances ?? [], options)
   }
+
+  /** instances() for a caller that lets the service go again with release(): the monitoring routes. */
+  async lookup (service: string, options: InstancesOptions = {}): Promise<readonly Instance[]> {
+    const entry = this.#entry(service, options, false)
+    if (entry.instances === undefined) await this.#load(entry)
+    return this.#filter(entry.instances ?? [], options)
+  }
+
+  /**
+   * Ends what lookup() started: the cached service, its re-reads and its subscription (the watch).
+   * A service the app uses itself (instances, pick, subscribe, fetch) stays.
+   */
+  release (service: string, options: ServiceQuery = {}): void {
+    const entry = this.#entries.get(serviceKey(service, options))
+    if (entry === undefined || entry.app || entry.listeners.size > 0) return
+    this.#forget(entry)
+  }
+
+  /** Services followed now (cached, re-read and watched). */
+  get size (): number { return this.#entries.size }
 
   /** The cached instances, or undefined while the service has not been read yet (reading starts). */
   cached (service: string, options: InstancesOptions = {}): readonly Instance[] | undefined {
@@ -147,12 +169,13 @@ export class Discovery {
     return options.healthyOnly === true ? instances.filter((i) => i.healthy && i.enabled) : instances
   }
 
-  #entry (service: string, options: ServiceQuery): Entry {
+  #entry (service: string, options: ServiceQuery, app = true): Entry {
     if (this.#closed) throw new ClosedError('discovery')
     const key = serviceKey(service, options)
     const existing = this.#entries.get(key)
     if (existing) {
       existing.used = true
+      existing.app ||= app
       return existing
     }
     const { group, clusters } = normalizeQuery(options)
@@ -168,6 +191,7 @@ export class Discovery {
       first: undefined,
       timer: undefined,
       used: true,
+      app,
       listeners: new Set(),
       unwatch: () => {}
     }
@@ -187,7 +211,8 @@ export class Discovery {
   }
 
   #schedule (entry: Entry): void {
-    if (this.#closed || entry.timer !== undefined) return
+    // A service released while its first read was on the wire is not followed any more.
+    if (this.#closed || entry.timer !== undefined || this.#entries.get(entry.key) !== entry) return
     entry.timer = setTimeout(() => {
       entry.timer = undefined
       if (this.#idleAndEmpty(entry)) return
@@ -203,10 +228,16 @@ export class Discovery {
    */
   #idleAndEmpty (entry: Entry): boolean {
     if (entry.used || entry.listeners.size > 0 || (entry.instances?.length ?? 0) > 0) return false
-    entry.unwatch()
-    this.#entries.delete(entry.key)
+    this.#forget(entry)
     this.#log.debug({ service: entry.service, group: entry.group }, 'an idle service with no instances is no longer followed')
     return true
+  }
+
+  #forget (entry: Entry): void {
+    clearTimeout(entry.timer)
+    entry.timer = undefined
+    entry.unwatch()
+    this.#entries.delete(entry.key)
   }
 
   /** Reads the list from Nacos (which also keeps its pushes coming). */

@@ -65,6 +65,8 @@ export interface ResolvedFetchOptions {
   preferSameCluster: boolean
   attempts: number
   timeout: number
+  /** `{ group, clusters }`, built once for every lookup of the request. */
+  query: ServiceQuery
 }
 
 /** Discovery's cache, as the interceptor reads it. */
@@ -88,10 +90,12 @@ export function resolveFetchOptions (defaults: NacosFetchDefaults, perRequest: N
     selector: o.selector,
     preferSameCluster: o.preferSameCluster ?? true,
     attempts: o.attempts ?? 3,
-    timeout: o.timeout ?? 10_000
+    timeout: o.timeout ?? 10_000,
+    query: {}
   }
   check(Number.isInteger(resolved.attempts) && resolved.attempts >= 1 && resolved.attempts <= 10, 'attempts', resolved.attempts, 'an integer from 1 to 10')
   check(Number.isFinite(resolved.timeout) && resolved.timeout > 0, 'timeout', resolved.timeout, 'a positive number of ms')
   check(STRATEGIES.includes(resolved.strategy), 'strategy', resolved.strategy, STRATEGIES.join(', '))
+  resolved.query = { group: resolved.group, clusters: resolved.clusters }
   return resolved
 }

@@ -1,9 +1,15 @@
-// The undici interceptor behind app.nacos.fetch and app.nacos.dispatcher: the host of the URL
-// names a service; each attempt goes to an instance picked from discovery's cache, and a request
-// that failed on one instance is sent again to another one while that is safe:
+// The dispatcher behind app.nacos.fetch and app.nacos.dispatcher: the host of the URL names a
+// service; each attempt goes to an instance picked from discovery's cache, and a request that
+// failed on one instance is sent again to another one while that is safe:
 // - it never reached an instance (refused, reset before any answer, connect timeout): any method;
 // - it timed out waiting for the answer, or the answer is 502/503/504: idempotent methods only;
 // - never when the body was already (partly) sent and cannot be sent again (a stream).
+//
+// It is a Dispatcher of its own, not an interceptor composed onto the Agent: undici's compose
+// wraps the caller's handler (fetch and undici.request use the legacy one) into the new handler
+// API and back again around an interceptor, turning every header into a Buffer and parsing it
+// twice per request. Here each attempt speaks the Agent's legacy API, and a caller's handler
+// gets the raw headers as they came, or parsed once when it uses the new API.
 import { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { FetchFailedError, NoInstanceError } from '../errors.js'
@@ -13,8 +19,11 @@ import type { Outliers } from './outliers.js'
 import type { AttemptEvent, ResolvedFetchOptions, ServiceLookup } from './fetch-options.js'
 
 type DispatchFn = Dispatcher['dispatch']
+type Handler = Dispatcher.DispatchHandler
+type RawHeaders = Buffer[]
+type Body = Dispatcher.DispatchOptions['body']
 
-/** What the interceptor needs from the plugin. */
+/** What the dispatcher needs from the plugin. */
 export interface InterceptorContext {
   lookup: ServiceLookup
   outliers: Outliers | undefined
@@ -29,13 +38,17 @@ const NEVER_REACHED = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_S
 const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT'])
 const RETRY_STATUS = new Set([502, 503, 504])
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'])
+const NOTHING_TRIED: ReadonlySet<string> = new Set()
+const always = (): boolean => true
+const NO_BODY = { body: null, replayable: always }
 
 /** A body and whether it can still be sent again: buffers always, streams and iterables while untouched. */
-export function trackBody (body: Dispatcher.DispatchOptions['body']): { body: Dispatcher.DispatchOptions['body'], replayable: () => boolean } {
-  if (body === null || body === undefined || typeof body === 'string' || body instanceof Uint8Array) return { body, replayable: () => true }
+export function trackBody (body: Body): { body: Body, replayable: () => boolean } {
+  if (body === null || body === undefined) return NO_BODY
+  if (typeof body === 'string' || body instanceof Uint8Array) return { body, replayable: always }
   if (typeof (body as { pipe?: unknown }).pipe === 'function') return { body, replayable: () => !Readable.isDisturbed(body as Readable) }
   const iterable = body as AsyncIterable<Uint8Array>
-  if (typeof iterable[Symbol.asyncIterator] !== 'function' && typeof (body as Iterable<Uint8Array>)[Symbol.iterator] !== 'function') return { body, replayable: () => true }
+  if (typeof iterable[Symbol.asyncIterator] !== 'function' && typeof (body as Iterable<Uint8Array>)[Symbol.iterator] !== 'function') return { body, replayable: always }
   // fetch hands every body over as an async iterable: it can be sent again while nobody read it.
   let started = false
   const wrapped: AsyncIterable<Uint8Array> = {
@@ -46,143 +59,203 @@ export function trackBody (body: Dispatcher.DispatchOptions['body']): { body: Di
         : (async function * () { yield * (body as Iterable<Uint8Array>) })()
     }
   }
-  return { body: wrapped as unknown as Dispatcher.DispatchOptions['body'], replayable: () => !started }
+  return { body: wrapped as unknown as Body, replayable: () => !started }
 }
 
-/** The controller the caller's handler sees: it outlives the attempts and follows the current one. */
+/** Raw headers (name, value pairs of Buffers) as the new handler API has them: lower-cased names, repeats as arrays. */
+function parseHeaders (raw: RawHeaders | null | undefined): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {}
+  if (raw == null) return headers
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = String(raw[i]).toLowerCase()
+    const rawValue = raw[i + 1] as Buffer | Buffer[]
+    const value = Array.isArray(rawValue) ? rawValue.map(String) : String(rawValue)
+    const known = headers[name]
+    if (known === undefined) headers[name] = value
+    else headers[name] = ([] as string[]).concat(known, value)
+  }
+  return headers
+}
+
+/** The controller a caller's handler of the new API sees: it outlives the attempts. */
 class Controller implements Dispatcher.DispatchController {
-  target: Dispatcher.DispatchController | undefined
-  #reason: Error | null = null
-  #paused = false
-  get aborted (): boolean { return this.#reason !== null || (this.target?.aborted ?? false) }
-  get paused (): boolean { return this.#paused }
-  get reason (): Error | null { return this.#reason ?? this.target?.reason ?? null }
-  get userAborted (): Error | null { return this.#reason }
-  abort (reason: Error): void { this.#reason = reason; this.target?.abort(reason) }
-  pause (): void { this.#paused = true; this.target?.pause() }
-  resume (): void { this.#paused = false; this.target?.resume() }
-  attach (target: Dispatcher.DispatchController): void {
-    this.target = target
-    if (this.#reason !== null) target.abort(this.#reason)
-    else if (this.#paused) target.pause()
+  readonly #request: ServiceRequest
+  paused = false
+  constructor (request: ServiceRequest) { this.#request = request }
+  get aborted (): boolean { return this.#request.reason !== null }
+  get reason (): Error | null { return this.#request.reason }
+  abort (reason: Error): void { this.#request.abort(reason) }
+  pause (): void { this.paused = true }
+  resume (): void {
+    if (!this.paused) return
+    this.paused = false
+    this.#request.resume?.()
   }
 }
 
-/** One request to a service, over as many attempts as it takes. */
-class ServiceRequest implements Dispatcher.DispatchHandler {
+/** One request to a service, over as many attempts as it takes; each attempt goes to the Agent as a legacy handler. */
+class ServiceRequest {
   readonly #dispatch: DispatchFn
   readonly #opts: Dispatcher.DispatchOptions
-  readonly #handler: Dispatcher.DispatchHandler
+  readonly #handler: Handler
+  /** The caller's handler uses the legacy API (fetch, undici.request): raw headers pass through. */
+  readonly #legacy: boolean
   readonly #ctx: InterceptorContext
   readonly #options: ResolvedFetchOptions
   readonly #service: string
-  readonly #body: ReturnType<typeof trackBody>
+  readonly #body: Body
+  readonly #replayable: () => boolean
   readonly #idempotent: boolean
-  readonly #tried = new Set<string>()
-  readonly #controller = new Controller()
+  #tried: Set<string> | undefined
+  #controller: Controller | undefined
   #attempt = 0
   #instance: Instance | undefined
   #start = 0
-  #requestStarted = false
+  #connected = false
   #responded = false
   #discard = false
+  /** The current attempt's abort, from the Agent. */
+  #abortAttempt: ((reason: Error) => void) | undefined
+  reason: Error | null = null
+  resume: (() => void) | undefined
 
-  constructor (dispatch: DispatchFn, opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler, ctx: InterceptorContext, options: ResolvedFetchOptions, service: string, bytes?: string | Uint8Array) {
+  constructor (dispatch: DispatchFn, opts: Dispatcher.DispatchOptions, handler: Handler, ctx: InterceptorContext, options: ResolvedFetchOptions, service: string, bytes?: string | Uint8Array) {
     this.#dispatch = dispatch
+    this.#opts = opts
+    this.#handler = handler
+    this.#legacy = typeof handler.onRequestStart !== 'function'
     this.#ctx = ctx
     this.#options = options
     this.#service = service
-    this.#handler = handler
-    this.#body = trackBody(bytes ?? opts.body)
-    this.#opts = { ...opts, body: this.#body.body, headersTimeout: options.timeout }
-    this.#idempotent = IDEMPOTENT.has(opts.method.toUpperCase())
+    const tracked = trackBody(bytes ?? opts.body)
+    this.#body = tracked.body
+    this.#replayable = tracked.replayable
+    const method = opts.method
+    this.#idempotent = IDEMPOTENT.has(method) || IDEMPOTENT.has(method.toUpperCase())
+  }
+
+  /** The caller aborts: the attempt in flight ends with `reason`, and no other one starts. */
+  abort = (reason: Error): void => {
+    if (this.reason !== null) return
+    this.reason = reason
+    this.#abortAttempt?.(reason)
   }
 
   next (): void {
-    const reason = this.#controller.userAborted
-    if (reason !== null) { this.#fail(reason); return }
-    const query = { group: this.#options.group, clusters: this.#options.clusters }
-    const cached = this.#ctx.lookup.cached(this.#service, query)
+    if (this.reason !== null) { this.#fail(this.reason); return }
+    // Kept from the second attempt on: a first attempt has tried nothing.
+    if (this.#instance !== undefined) (this.#tried ??= new Set()).add(instanceKey(this.#instance))
+    const cached = this.#ctx.lookup.cached(this.#service, this.#options.query)
     if (cached !== undefined) { this.#send(cached); return }
-    this.#ctx.lookup.instances(this.#service, query).then((list) => { this.#send(list) }, (err: unknown) => {
+    this.#ctx.lookup.instances(this.#service, this.#options.query).then((list) => { this.#send(list) }, (err: unknown) => {
       this.#fail(new NoInstanceError(this.#service, this.#options.group, { cause: err }))
     })
   }
 
   #send (instances: readonly Instance[]): void {
+    if (this.reason !== null) { this.#fail(this.reason); return }
     const outliers = this.#ctx.outliers
     const instance = selectInstance(instances, {
       strategy: this.#options.strategy,
       selector: this.#options.selector,
       cluster: this.#options.preferSameCluster ? this.#ctx.cluster : undefined,
-      tried: this.#tried,
-      ejected: outliers === undefined ? () => false : (key) => outliers.ejected(key)
-    }, this.#ctx.balancer, `${this.#options.group}@@${this.#service}`)
+      tried: this.#tried ?? NOTHING_TRIED,
+      ejected: outliers === undefined || outliers.size === 0 ? undefined : outliers.isEjected
+    }, this.#ctx.balancer, this.#options.strategy === 'round-robin' ? `${this.#options.group}@@${this.#service}` : '')
     if (instance === undefined) { this.#fail(new NoInstanceError(this.#service, this.#options.group)); return }
     this.#attempt++
     this.#instance = instance
-    this.#tried.add(instanceKey(instance))
     this.#start = Date.now()
     this.#discard = false
+    this.#abortAttempt = undefined
     try {
-      this.#dispatch({ ...this.#opts, origin: baseUrl(instance) }, this)
+      this.#dispatch({ ...this.#opts, origin: baseUrl(instance), body: this.#body, headersTimeout: this.#options.timeout }, this as unknown as Handler)
     } catch (err) {
-      this.onResponseError(undefined, err as Error)
+      this.onError(err as Error)
     }
   }
 
   #fail (err: Error): void {
-    this.#handler.onResponseError?.(this.#controller, err)
+    if (this.#legacy) this.#handler.onError?.(err)
+    else this.#handler.onResponseError?.(this.#controller ??= new Controller(this), err)
   }
 
   /** Counts the attempt's outcome against its instance, logs an ejection or a retry, tells onAttempt. */
   #record (failed: boolean, retry: boolean, statusCode?: number, error?: Error): void {
+    const { outliers, onAttempt, log } = this.#ctx
+    if (!failed && !retry && onAttempt === undefined && (outliers === undefined || outliers.size === 0)) return
     const key = instanceKey(this.#instance as Instance)
     let ejectedMs = 0
-    if (failed) ejectedMs = this.#ctx.outliers?.failure(key) ?? 0
-    else this.#ctx.outliers?.success(key)
-    if (ejectedMs > 0) this.#ctx.log.warn({ service: this.#service, instance: key, ejectedMs }, 'instance ejected after consecutive failures')
-    if (retry) this.#ctx.log.warn({ service: this.#service, instance: key, attempt: this.#attempt, statusCode, err: error && { message: error.message, code: (error as { code?: string }).code } }, 'retrying on another instance')
-    this.#ctx.onAttempt?.({ service: this.#service, instance: key, attempt: this.#attempt, start: this.#start, duration: Date.now() - this.#start, statusCode, error, failed, retry, ejectedMs })
+    if (failed) ejectedMs = outliers?.failure(key) ?? 0
+    else outliers?.success(key)
+    if (ejectedMs > 0) log.warn({ service: this.#service, instance: key, ejectedMs }, 'instance ejected after consecutive failures')
+    if (retry) log.warn({ service: this.#service, instance: key, attempt: this.#attempt, statusCode, err: error && { message: error.message, code: (error as { code?: string }).code } }, 'retrying on another instance')
+    onAttempt?.({ service: this.#service, instance: key, attempt: this.#attempt, start: this.#start, duration: Date.now() - this.#start, statusCode, error, failed, retry, ejectedMs })
   }
 
   #canRetry (): boolean {
-    return this.#attempt < this.#options.attempts && this.#body.replayable() && this.#controller.userAborted === null
+    return this.#attempt < this.#options.attempts && this.#replayable() && this.reason === null
   }
 
-  onRequestStart (controller: Dispatcher.DispatchController, context: unknown): void {
-    this.#controller.attach(controller)
-    if (this.#requestStarted) return
-    this.#requestStarted = true
-    this.#handler.onRequestStart?.(this.#controller, context)
+  // The legacy handler API, as the Agent calls it for each attempt.
+
+  onConnect (abort: (reason: Error) => void, context?: object): void {
+    this.#abortAttempt = abort
+    if (this.reason !== null) { abort(this.reason); return }
+    if (this.#connected) return
+    this.#connected = true
+    if (this.#legacy) (this.#handler as { onConnect?: (abort: (reason: Error) => void, context?: object) => void }).onConnect?.(this.abort, context)
+    else this.#handler.onRequestStart?.(this.#controller ??= new Controller(this), context)
   }
 
-  onRequestUpgrade (_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, socket: import('node:stream').Duplex): void {
+  onBodySent (chunk: unknown): void {
+    if (this.#legacy) (this.#handler as { onBodySent?: (chunk: unknown) => void }).onBodySent?.(chunk)
+  }
+
+  onRequestSent (): void {
+    if (this.#legacy) (this.#handler as { onRequestSent?: () => void }).onRequestSent?.()
+  }
+
+  onResponseStarted (): void {
+    (this.#handler as { onResponseStarted?: () => void }).onResponseStarted?.()
+  }
+
+  onUpgrade (statusCode: number, rawHeaders: RawHeaders, socket: import('node:stream').Duplex): void {
     this.#responded = true
-    this.#handler.onRequestUpgrade?.(this.#controller, statusCode, headers, socket)
+    if (this.#legacy) this.#handler.onUpgrade?.(statusCode, rawHeaders, socket)
+    else this.#handler.onRequestUpgrade?.(this.#controller ??= new Controller(this), statusCode, parseHeaders(rawHeaders), socket)
   }
 
-  onResponseStart (_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
+  onHeaders (statusCode: number, rawHeaders: RawHeaders, resume: () => void, statusText?: string): boolean {
     const failed = RETRY_STATUS.has(statusCode)
     const retry = failed && this.#idempotent && this.#canRetry()
     this.#record(failed, retry, statusCode)
-    if (retry) { this.#discard = true; return }
+    if (retry) { this.#discard = true; return true }
     this.#responded = true
-    this.#handler.onResponseStart?.(this.#controller, statusCode, headers, statusMessage)
+    if (this.#legacy) return this.#handler.onHeaders?.(statusCode, rawHeaders, resume, statusText as string) ?? true
+    this.resume = resume
+    const controller = this.#controller ??= new Controller(this)
+    this.#handler.onResponseStart?.(controller, statusCode, parseHeaders(rawHeaders), statusText)
+    return !controller.paused
   }
 
-  onResponseData (_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (!this.#discard) this.#handler.onResponseData?.(this.#controller, chunk)
+  onData (chunk: Buffer): boolean {
+    if (this.#discard) return true
+    if (this.#legacy) return this.#handler.onData?.(chunk) ?? true
+    const controller = this.#controller ??= new Controller(this)
+    this.#handler.onResponseData?.(controller, chunk)
+    return !controller.paused
   }
 
-  onResponseEnd (_controller: Dispatcher.DispatchController, trailers: Record<string, string | string[] | undefined>): void {
+  onComplete (rawTrailers: RawHeaders | null): void {
     if (this.#discard) { this.next(); return }
-    this.#handler.onResponseEnd?.(this.#controller, trailers)
+    if (this.#legacy) this.#handler.onComplete?.(rawTrailers as unknown as string[] | null)
+    else this.#handler.onResponseEnd?.(this.#controller ??= new Controller(this), parseHeaders(rawTrailers))
   }
 
-  onResponseError (_controller: Dispatcher.DispatchController | undefined, err: Error): void {
+  onError (err: Error): void {
     if (this.#discard) { this.next(); return }
-    if (this.#responded || this.#controller.userAborted !== null || this.#instance === undefined) { this.#fail(err); return }
+    if (this.#responded || this.reason !== null || this.#instance === undefined) { this.#fail(err); return }
     const code = (err as { code?: string }).code ?? ''
     const neverReached = NEVER_REACHED.has(code)
     const timedOut = TIMEOUTS.has(code)
@@ -193,25 +266,33 @@ class ServiceRequest implements Dispatcher.DispatchHandler {
   }
 }
 
+let lastOrigin: unknown
+let lastHost = ''
 /** The host of a request's origin (`http://orders-api`, as fetch passes it): the service name. */
 function hostOf (origin: Dispatcher.DispatchOptions['origin']): string {
+  if (origin === lastOrigin) return lastHost
+  let host: string | undefined
   if (typeof origin === 'string') {
     const match = /^[a-z][a-z0-9+.-]*:\/\/([^/:?#]+)/i.exec(origin)
-    if (match !== null) return (match[1] as string).toLowerCase()
+    if (match !== null) host = (match[1] as string).toLowerCase()
   }
-  return new URL(String(origin)).hostname
+  host ??= new URL(String(origin)).hostname
+  lastOrigin = origin
+  lastHost = host
+  return host
 }
 
 /**
- * An undici interceptor (for `Agent.compose`): `options` resolves each request's settings from the
- * per-request `nacos` field of the dispatch options. `bytes`, when given, is the request's body as
- * bytes, sent instead of the dispatched body so that every attempt can send it again.
+ * Starts one request to a service: `resolve` gives its settings from the per-request `nacos`
+ * field of the dispatch options; `bytes`, when given, is the request's body as bytes, sent
+ * instead of the dispatched body so that every attempt can send it again.
  */
-export function serviceInterceptor (ctx: InterceptorContext, options: (perRequest: unknown) => ResolvedFetchOptions, bytes?: string | Uint8Array): Dispatcher.DispatcherComposeInterceptor {
-  return (dispatch) => (opts, handler) => {
-    const { nacos, ...rest } = opts as Dispatcher.DispatchOptions & { nacos?: unknown }
-    const resolved = options(nacos)
-    new ServiceRequest(dispatch, rest, handler, ctx, resolved, resolved.service ?? hostOf(opts.origin), bytes).next()
-    return true
-  }
+export function dispatchToService (dispatch: DispatchFn, ctx: InterceptorContext, opts: Dispatcher.DispatchOptions, handler: Handler,
+  resolve: (perRequest: unknown) => ResolvedFetchOptions, bytes?: string | Uint8Array): boolean {
+  const perRequest = (opts as { nacos?: unknown }).nacos
+  const options = resolve(perRequest)
+  // The Agent must not see the plugin's own option (undefined is as good as absent).
+  const attemptOpts = perRequest === undefined ? opts : { ...opts, nacos: undefined }
+  new ServiceRequest(dispatch, attemptOpts, handler, ctx, options, options.service ?? hostOf(opts.origin), bytes).next()
+  return true
 }

@@ -26,6 +26,8 @@ export function normalizeQuery (query: ServiceQuery): { group: string, clusters:
 
 /** One key per service, group and cluster set (cluster order and repeats do not matter). */
 export function serviceKey (service: string, query: ServiceQuery = {}): string {
+  // Every lookup computes it: no cluster (the usual case) needs no sorting.
+  if (query.clusters === undefined || query.clusters.length === 0) return `${query.group ?? DEFAULT_GROUP}@@${service}@@`
   const { group, clusters } = normalizeQuery(query)
   return `${groupedName(service, group)}@@${clusters.join(',')}`
 }

@@ -12,7 +12,8 @@ export interface Selection {
   cluster?: string | undefined
   /** `ip:port` of instances this request already tried. */
   tried: ReadonlySet<string>
-  ejected: (key: string) => boolean
+  /** Undefined when no instance is ejected. */
+  ejected?: ((key: string) => boolean) | undefined
 }
 
 export const instanceKey = (instance: Pick<Instance, 'ip' | 'port'>): string => `${instance.ip}:${instance.port}`
@@ -28,16 +29,19 @@ function matches (metadata: Readonly<Record<string, string>>, selector: Readonly
  * then any usable one (when every instance is ejected, one of them still beats no answer).
  */
 export function candidates (instances: readonly Instance[], selection: Selection): readonly Instance[] {
-  const { tried, ejected, selector } = selection
-  const usable = instances.filter((i) => isEligible(i) && matches(i.metadata, selector))
-  const open = (i: Instance): boolean => !ejected(instanceKey(i))
-  // The usual case, nothing tried nor ejected, costs one more pass; the fallbacks only when needed.
-  let tier = usable.filter((i) => { const key = instanceKey(i); return !tried.has(key) && !ejected(key) })
-  if (tier.length === 0) tier = usable.filter((i) => !tried.has(instanceKey(i)))
-  if (tier.length === 0) tier = usable.filter(open)
-  if (tier.length === 0) tier = usable
-  if (selection.cluster === undefined) return tier
-  const local = tier.filter((i) => i.clusterName === selection.cluster)
+  const { tried, ejected, selector, cluster } = selection
+  const usable = selector === undefined ? instances.filter(isEligible) : instances.filter((i) => isEligible(i) && matches(i.metadata, selector))
+  let tier = usable
+  // The usual case, nothing tried nor ejected, costs no more pass; the fallbacks only when needed.
+  if (tried.size > 0 || ejected !== undefined) {
+    const isEjected = ejected ?? (() => false)
+    tier = usable.filter((i) => { const key = instanceKey(i); return !tried.has(key) && !isEjected(key) })
+    if (tier.length === 0) tier = usable.filter((i) => !tried.has(instanceKey(i)))
+    if (tier.length === 0) tier = usable.filter((i) => !isEjected(instanceKey(i)))
+    if (tier.length === 0) tier = usable
+  }
+  if (cluster === undefined || tier.every((i) => i.clusterName === cluster)) return tier
+  const local = tier.filter((i) => i.clusterName === cluster)
   return local.length > 0 ? local : tier
 }
 

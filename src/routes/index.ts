@@ -11,6 +11,8 @@ import { typeboxValidator } from './validation.js'
 import { errorHandler, scrubber } from './errors.js'
 import { healthReason, serviceView } from './views.js'
 import { serviceKey } from '../naming/names.js'
+import type { Instance, InstancesOptions, ServiceQuery } from '../naming/discovery.js'
+import { LookedUp, MAX_LOOKUPS } from './lookups.js'
 import { registerOpenApi, registerSwaggerUi } from './openapi.js'
 
 export interface MonitoringOptions {
@@ -26,8 +28,13 @@ export interface MonitoringOptions {
   swaggerUi?: boolean | string
 }
 
-/** Distinct services the API looks up at most: each one is cached, subscribed and refreshed for good. */
-export const MAX_LOOKUPS = 256
+export { MAX_LOOKUPS } from './lookups.js'
+
+/** Discovery as the routes use it: what they look up they let go again (lookups.ts). */
+export interface RoutesDiscovery {
+  lookup: (service: string, options: InstancesOptions) => Promise<readonly Instance[]>
+  release: (service: string, options: ServiceQuery) => void
+}
 /** The write routes take no body; anything bigger than this is a 413 before it is read. */
 const BODY_LIMIT = 1024
 const INSTANCES = '/instances'
@@ -39,6 +46,7 @@ interface RoutesOptions {
   secrets: Array<string | undefined>
   /** operationIds of the routes that need the token, for the OpenAPI document. */
   guarded: Set<string>
+  discovery: RoutesDiscovery
 }
 
 const routes: FastifyPluginAsync<RoutesOptions> = async (fastify, opts) => {
@@ -69,7 +77,8 @@ const routes: FastifyPluginAsync<RoutesOptions> = async (fastify, opts) => {
 
   app.get('/service', guarded(MonitoringRouteSchemas.service, opts.protectReads), async () => serviceView(nacos(), scrub))
 
-  const looked = new Set<string>()
+  const looked = new LookedUp<{ service: string, query: ServiceQuery }>()
+  const release = ({ service, query }: { service: string, query: ServiceQuery }): void => { opts.discovery.release(service, query) }
   // A wildcard, not `/service/:serviceName/instances`: the router caps a parameter at its
   // maxParamLength (100 by default) and answers a bare 414 that echoes the path, while Nacos names
   // go to 256 characters. The name is cut from the path before validation, so the params schema
@@ -86,14 +95,10 @@ const routes: FastifyPluginAsync<RoutesOptions> = async (fastify, opts) => {
     const { serviceName } = request.params
     const { group = 'DEFAULT_GROUP', clusters, healthyOnly = false } = request.query
     const query = { group, clusters: clusters === undefined ? [] : clusters.split(','), healthyOnly }
-    const key = serviceKey(serviceName, query)
-    if (!looked.has(key)) {
-      if (looked.size >= MAX_LOOKUPS) throw new TooManyLookupsError(MAX_LOOKUPS)
-      looked.add(key)
-    }
+    if (!looked.admit(serviceKey(serviceName, query), { service: serviceName, query }, release)) throw new TooManyLookupsError(MAX_LOOKUPS)
     let instances
     try {
-      instances = await nacos().instances(serviceName, query)
+      instances = await opts.discovery.lookup(serviceName, query)
     } catch (err) {
       throw new NacosUnavailableError(serviceName, (err as Error).message)
     }
@@ -121,7 +126,7 @@ const routes: FastifyPluginAsync<RoutesOptions> = async (fastify, opts) => {
 }
 
 /** Checks the options, then registers the OpenAPI document, the routes and the UI. */
-export async function mountMonitoring (fastify: FastifyInstance, options: MonitoringOptions, config: NacosConfig): Promise<void> {
+export async function mountMonitoring (fastify: FastifyInstance, options: MonitoringOptions, config: NacosConfig, discovery: RoutesDiscovery): Promise<void> {
   const prefix = options.prefix ?? '/monitoring/nacos'
   if (!/^\/[A-Za-z0-9._~/-]*$/.test(prefix)) {
     throw new ConfigError('option monitoring.prefix', `monitoring.prefix=${JSON.stringify(prefix)}`, 'a path starting with "/" (letters, digits, "-", ".", "_", "~", "/")')
@@ -134,6 +139,7 @@ export async function mountMonitoring (fastify: FastifyInstance, options: Monito
   await registerOpenApi(fastify, options, config, guarded)
   await fastify.register(routes, {
     guarded,
+    discovery,
     prefix: prefix === '/' ? '' : prefix.replace(/\/$/, ''),
     token: config.monitoringToken,
     protectReads: config.monitoringProtectReads,

@@ -155,7 +155,7 @@ export const MonitoringRouteSchemas = {
     response: {
       200: ref(InstanceListSchema),
       400: BAD_REQUEST,
-      429: error(`Too many distinct services looked up through this API (FST_NACOS_TOO_MANY_LOOKUPS)`),
+      429: error('Every service this API follows (at most 256) was looked up within the last minute: no room for another yet (FST_NACOS_TOO_MANY_LOOKUPS)'),
       503: error('Nacos did not answer the first lookup of this service (FST_NACOS_UNAVAILABLE)')
     }
   },

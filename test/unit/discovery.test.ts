@@ -151,3 +151,45 @@ t.test('a service with no instance, no listener and no lookup for a whole re-rea
   }
   t.equal(naming.watching('empty'), 1, 'kept while it is looked up')
 })
+
+t.test('release() ends what lookup() started — cache, re-reads and watch — but never a service the app uses', async (t) => {
+  const { naming, discovery } = setup(t)
+  naming.onQuery = async () => ({ hosts: [host(1)], lastRefTime: 1 })
+  t.same(ports(await discovery.lookup('routes-only')), [1])
+  t.equal(naming.watching('routes-only'), 1)
+  discovery.release('routes-only')
+  t.equal(naming.watching('routes-only'), 0, 'its subscription ended')
+  t.equal(discovery.size, 0)
+
+  await discovery.lookup('both')
+  await discovery.instances('both')
+  discovery.subscribe('listened', () => {})
+  await discovery.lookup('listened')
+  discovery.release('both')
+  discovery.release('listened')
+  t.equal(naming.watching('both'), 1, 'the app looked it up too: it stays')
+  t.equal(naming.watching('listened'), 1, 'a listener is attached: it stays')
+
+  const read = deferred<{ hosts: RawHost[], lastRefTime: number }>()
+  naming.onQuery = async () => await read.promise
+  const inFlight = discovery.lookup('slow')
+  discovery.release('slow')
+  read.resolve({ hosts: [host(2)], lastRefTime: 2 })
+  t.same(ports(await inFlight), [2], 'a lookup released while its read was on the wire still answers')
+  t.equal(naming.watching('slow'), 0)
+  t.equal(discovery.size, 2)
+})
+
+t.test('5000 names looked up and released: nothing is left followed', async (t) => {
+  const { naming, discovery } = setup(t)
+  naming.onQuery = async () => ({ hosts: [host(1)], lastRefTime: 1 })
+  let most = 0
+  for (let i = 0; i < 5000; i++) {
+    await discovery.lookup(`churn-${i}`)
+    most = Math.max(most, discovery.size)
+    if (i >= 10) discovery.release(`churn-${i - 10}`)
+  }
+  t.equal(most, 11, 'at most the 10 not released yet, plus the one being looked up')
+  t.equal(naming.watching('churn-0'), 0)
+  t.equal(naming.watching('churn-4999'), 1)
+})

@@ -1,7 +1,7 @@
 // Choosing the instance of each attempt and ejecting failing ones, without a server.
 import t from 'tap'
 import { candidates } from '../../src/naming/select.ts'
-import { Outliers } from '../../src/naming/outliers.ts'
+import { MAX_RECORDS, Outliers } from '../../src/naming/outliers.ts'
 import { resolveFetchOptions } from '../../src/naming/fetch-options.ts'
 import { trackBody } from '../../src/naming/interceptor.ts'
 import { Readable } from 'node:stream'
@@ -57,18 +57,68 @@ t.test('ejected after 3 failures in a row, for longer each time, back by itself,
   const second = outliers.failure('a')
   t.ok(second >= 1000 && second <= 2000, `the trial fails: ejected again, longer (${second} ms)`)
   now += second
-  outliers.failure('a')
-  now += 10_000
+  const third = outliers.failure('a')
+  t.ok(third >= 2000 && third <= 4000, `and again (${third} ms)`)
+  now += third
   const capped = outliers.failure('a')
-  t.ok(capped <= 4000, `capped at maxMs (${capped} ms)`)
+  t.ok(capped >= 2000 && capped <= 4000, `capped at maxMs (${capped} ms)`)
   now += capped
   outliers.success('a')
   t.equal(outliers.failure('a'), 0, 'after a success it takes 3 failures again')
   t.notOk(outliers.ejected('b'))
 })
 
+t.test('outlier records are forgotten maxMs after the last failure and the ejection\'s end', async (t) => {
+  let now = 0
+  const outliers = new Outliers({ failures: 3, baseMs: 1000, maxMs: 4000 }, () => now)
+  outliers.failure('a')
+  outliers.failure('a')
+  now += 3999
+  const ms = outliers.failure('a')
+  t.ok(ms > 0, 'within maxMs the failures add up: ejected')
+  now += ms + 3999
+  outliers.failure('b')
+  t.equal(outliers.size, 2, 'a is kept until its ejection has been over for maxMs')
+  now += 4000
+  outliers.failure('c')
+  t.equal(outliers.size, 1, 'then swept on a later failure of any instance (b too: maxMs since its failure)')
+  outliers.failure('a')
+  outliers.failure('a')
+  const again = outliers.failure('a')
+  t.ok(again > 0 && again <= 1000, `a starts afresh: its next ejection is as short as the first (${again} ms)`)
+})
+
+t.test('churning 20 000 instances that fail and leave keeps the records bounded, and ejection still works', async (t) => {
+  let now = 0
+  const outliers = new Outliers({ failures: 3, baseMs: 1000, maxMs: 30_000 }, () => now)
+  let most = 0
+  // Pods replaced every 20 ms of the fake clock: each fails three times (ejected), then is gone for good.
+  for (let i = 0; i < 20_000; i++) {
+    const key = `10.1.${i >> 8}.${i & 255}:8080`
+    outliers.failure(key); outliers.failure(key)
+    if (outliers.failure(key) === 0) t.fail(`${key} was not ejected`)
+    now += 20
+    most = Math.max(most, outliers.size)
+  }
+  // A record lives at most maxMs past its ejection's end (≤ 31 s) plus one sweep interval (30 s).
+  t.ok(most <= 61_000 / 20 + 1, `at most 61 s / 20 ms + 1 records at a time (saw ${most})`)
+  now += 61_000
+  outliers.failure('10.2.0.1:8080')
+  t.equal(outliers.size, 1, 'once every departed instance is stale, only the new record is left')
+  t.ok(outliers.ejected('10.1.78.31:8080') === false)
+
+  // Without time passing, the cap holds: the instance that failed longest ago goes first.
+  const burst = new Outliers({}, () => 0)
+  for (let i = 0; i < MAX_RECORDS * 3; i++) burst.failure(`10.3.${i >> 8}.${i & 255}:1`)
+  t.equal(burst.size, MAX_RECORDS)
+  const last = `10.3.${(MAX_RECORDS * 3 - 1) >> 8}.${(MAX_RECORDS * 3 - 1) & 255}:1`
+  burst.failure(last); burst.failure(last)
+  t.ok(burst.ejected(last), 'a recent one is still counted and ejected')
+  t.notOk(burst.ejected('10.3.0.0:1'))
+})
+
 t.test('options: per request over the plugin\'s over the defaults; bad values are named', async (t) => {
-  t.same(resolveFetchOptions({}), { service: undefined, group: 'DEFAULT_GROUP', clusters: [], strategy: 'weighted-random', selector: undefined, preferSameCluster: true, attempts: 3, timeout: 10_000 })
+  t.same(resolveFetchOptions({}), { service: undefined, group: 'DEFAULT_GROUP', clusters: [], strategy: 'weighted-random', selector: undefined, preferSameCluster: true, attempts: 3, timeout: 10_000, query: { group: 'DEFAULT_GROUP', clusters: [] } })
   t.match(resolveFetchOptions({ attempts: 2, group: 'G' }, { attempts: 1, service: 's' }), { attempts: 1, group: 'G', service: 's' })
   t.throws(() => resolveFetchOptions({ attempts: 0 }), { code: 'FST_NACOS_BAD_CONFIG', message: /fetch\.attempts=0.*an integer from 1 to 10/ })
   t.throws(() => resolveFetchOptions({}, { timeout: -1 }), { code: 'FST_NACOS_BAD_CONFIG' })
