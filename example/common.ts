@@ -17,7 +17,7 @@ export function portFrom (name: string, fallback: number): number {
   return port
 }
 
-/** One logger level for the app and the plugin: LOG_LEVEL=debug shows every Nacos call. */
+/** The app's level, which the plugin's logs follow (NACOS_LOG_LEVEL would set the plugin's own): LOG_LEVEL=debug shows every Nacos call. */
 export function loggerOptions (): NonNullable<FastifyServerOptions['logger']> {
   return { level: process.env.LOG_LEVEL ?? 'info' }
 }

@@ -25,7 +25,8 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     monitoringToken: monitoring === false ? undefined : monitoring.token,
     monitoringProtectReads: monitoring === false ? undefined : monitoring.protectReads
   }, { dotenv })
-  const log = fastify.log.child({ plugin: 'nacos' }, { level: config.logLevel })
+  // The app's level unless the plugin's own is set: an app at `warn` gets no info lines from Nacos.
+  const log = config.logLevel === undefined ? fastify.log.child({ plugin: 'nacos' }) : fastify.log.child({ plugin: 'nacos' }, { level: config.logLevel })
   const { transport, sdkClient } = await loadTransport(config, log)
 
   const registry = new Registry({ transport: transport.naming, config, log })

@@ -114,7 +114,7 @@ const SETTINGS = {
     { default: 5, minimum: 0.1, maximum: 3600, description: 'heartbeat interval, seconds (a setting of the HTTP transport, whose beats keep the instance alive)' }),
   deregisterTime: seconds('NACOS_DEREGISTER_TIME', 'deregisterTimeMs',
     { default: 10, minimum: 0.2, maximum: 86400, description: 'seconds without heartbeat after which Nacos removes the instance (marked unhealthy after 3 intervals or this, whichever is sooner; a setting of the HTTP transport)' }),
-  logLevel: setting({ env: 'LOG_LEVEL', schema: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info', description: 'level of the plugin\'s logger (`debug` shows every Nacos call)' }) }),
+  logLevel: setting({ env: 'NACOS_LOG_LEVEL', schema: Type.Optional(Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { description: 'level of the plugin\'s logger (`debug` shows every Nacos call); default: the app logger\'s level' })) }),
   username: setting({ env: 'NACOS_USERNAME', schema: Type.Optional(Type.String({ minLength: 1, description: 'Nacos user (auth enabled servers)' })) }),
   password: setting({ env: 'NACOS_PASSWORD', secret: true, schema: Type.Optional(Type.String({ minLength: 1, description: 'Nacos password; never logged' })) }),
   accessKey: setting({ env: 'NACOS_ACCESS_KEY', secret: true, schema: Type.Optional(Type.String({ minLength: 1, description: 'Alibaba Cloud access key (MSE); never logged' })) }),

@@ -18,7 +18,7 @@ t.test('defaults follow the seed guide', async (t) => {
   t.equal(c.group, 'DEFAULT_GROUP')
   t.equal(c.heartbeatIntervalMs, 5000)
   t.equal(c.deregisterTimeMs, 10_000)
-  t.equal(c.logLevel, 'info')
+  t.equal(c.logLevel, undefined, 'the plugin logs at the app logger\'s level')
   t.equal(c.clusterName, 'DEFAULT')
   t.equal(c.weight, 1)
   t.same(c.metadata, {})
@@ -34,7 +34,7 @@ t.test('every variable is read from the environment', async (t) => {
   const c = resolve({}, {
     NACOS_SERVER_ADDR: '10.0.0.1:8848, nacos-2', NACOS_NAMESPACE: 'dev', NACOS_GROUP: 'G', NACOS_SERVICE_NAME: 'orders',
     NACOS_SERVICE_IP: '10.1.2.3', NACOS_SERVICE_PORT: '8080', NACOS_HEARTBEAT_INTERVAL: '2.5', NACOS_DEREGISTER_TIME: '30',
-    LOG_LEVEL: 'debug', NACOS_USERNAME: 'u', NACOS_PASSWORD: 'p', NACOS_ACCESS_KEY: 'ak', NACOS_SECRET_KEY: 'sk',
+    NACOS_LOG_LEVEL: 'debug', NACOS_USERNAME: 'u', NACOS_PASSWORD: 'p', NACOS_ACCESS_KEY: 'ak', NACOS_SECRET_KEY: 'sk',
     NACOS_CLUSTER_NAME: 'c1', NACOS_WEIGHT: '0', NACOS_METADATA: '{"zone":"a"}', NACOS_EPHEMERAL: 'false',
     NACOS_REGISTER_ENABLED: 'false', NACOS_PREFERRED_INTERFACES: 'eth0, en*', NACOS_PREFERRED_NETWORKS: '10.0.0.0/8', NACOS_IP_TYPE: 'IPv6',
     NACOS_FAIL_FAST: 'true', NACOS_DRAIN_DELAY: '1.5', NACOS_REQUEST_TIMEOUT: '2000', NACOS_CACHE_DIR: '/var/cache/x',
@@ -105,7 +105,7 @@ const bad: Array<[string, NodeJS.ProcessEnv | object, RegExp]> = [
   ['NACOS_SERVER_ADDR port', { NACOS_SERVER_ADDR: 'x:8848,y:99999' }, /invalid NACOS_SERVER_ADDR="x:8848,y:99999": expected host\[:port\].*; "y:99999": port 99999 is not between 1 and 65535$/],
   ['NACOS_SERVER_ADDR IPv6', { NACOS_SERVER_ADDR: '[::g]:8848' }, /invalid NACOS_SERVER_ADDR="\[::g\]:8848": expected host\[:port\]/],
   ['NACOS_SERVICE_NAME', { NACOS_SERVICE_NAME: 'bad name!' }, /invalid NACOS_SERVICE_NAME="bad name!": expected letters, digits/],
-  ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, /invalid LOG_LEVEL="loud": expected one of fatal, error, warn, info, debug, trace, silent/],
+  ['NACOS_LOG_LEVEL', { NACOS_LOG_LEVEL: 'loud' }, /invalid NACOS_LOG_LEVEL="loud": expected one of fatal, error, warn, info, debug, trace, silent/],
   ['NACOS_TRANSPORT', { NACOS_TRANSPORT: 'udp' }, /invalid NACOS_TRANSPORT="udp": expected one of http, grpc/],
   ['access key is masked', { NACOS_ACCESS_KEY: '' }, /^fastify-nacos: invalid NACOS_ACCESS_KEY="\*\*\*\*": expected must NOT have fewer than 1 characters$/],
   ['NACOS_EPHEMERAL', { NACOS_EPHEMERAL: 'maybe' }, /invalid NACOS_EPHEMERAL="maybe": expected must be boolean/],
