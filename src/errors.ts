@@ -68,6 +68,10 @@ export class RequestFailedError extends RequestFailedBase {
 export const WrongTransportError = createError<[server: string]>(
   'FST_NACOS_WRONG_TRANSPORT', 'Nacos at %s does not serve the v1 HTTP API that NACOS_TRANSPORT=http uses (it answered 410 Gone, as Nacos 3.2+ does); set NACOS_TRANSPORT=grpc', 503)
 
+/** Nacos answered a request with an error of its own (a refusal of credentials is FST_NACOS_AUTH_FAILED). */
+export const NacosServerError = createError<[what: string, reason: string, options?: { cause: unknown }]>(
+  'FST_NACOS_SERVER_ERROR', 'Nacos refused %s: %s', 502)
+
 /** A call after close(): the plugin is shutting down. */
 export const ClosedError = createError<[what: string]>(
   'FST_NACOS_CLOSED', 'the Nacos %s is closed', 503)

@@ -6,6 +6,7 @@ import type { NacosConfig } from '../settings.js'
 import { NoSdkClientError } from '../errors.js'
 import { DEFAULT_CONTEXT_PATH } from '../server-addr.js'
 import type { Transport } from './types.js'
+import { withNacosErrors } from './nacos-errors.js'
 import type { NamingClient } from './http/sdk-repairs.js'
 
 export interface LoadedTransport {
@@ -34,9 +35,9 @@ export async function loadTransport (config: NacosConfig, log: FastifyBaseLogger
       ...(config.ip !== undefined ? { clientIp: config.ip } : {}),
       log
     })
-    return { transport, sdkClient: () => { throw new NoSdkClientError(config.transport) } }
+    return { transport: withNacosErrors(transport), sdkClient: () => { throw new NoSdkClientError(config.transport) } }
   }
   const { createHttpTransport } = await import('./http/index.js')
   const transport = createHttpTransport(config, log)
-  return { transport, sdkClient: () => transport.sdkClient }
+  return { transport: withNacosErrors(transport), sdkClient: () => transport.sdkClient }
 }
