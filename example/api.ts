@@ -13,8 +13,10 @@ const ApiSettings = Type.Object({
   strategy: Type.Union(STRATEGIES.map((s) => Type.Literal(s)), { default: 'round-robin' })
 }, { $id: 'ApiSettings' })
 type ApiSettings = Static<typeof ApiSettings>
-/** Served while the config does not exist in Nacos. */
+/** Served while the config does not exist in Nacos (or once it is removed there). */
 const DEFAULT_SETTINGS: ApiSettings = { greeting: 'Hello', strategy: 'round-robin' }
+/** The preloaded config: given in `configs`, and the typed way to read its value. */
+const SETTINGS_CONFIG = { dataId: API_CONFIG, key: 'settings', schema: ApiSettings }
 
 const EchoReply = Type.Object({ message: Type.String(), instance: Type.String(), pid: Type.Integer() })
 const Upstream = Type.Object({
@@ -32,13 +34,14 @@ const Problem = Type.Object({ statusCode: Type.Integer(), error: Type.String(), 
 const app = Fastify({ logger: loggerOptions() }).withTypeProvider<TypeBoxTypeProvider>()
 await app.register(nacos, {
   serviceName: API_SERVICE,
-  configs: [{ dataId: API_CONFIG, key: 'settings', schema: ApiSettings }],
+  configs: [SETTINGS_CONFIG],
   // The write routes (POST .../register, .../deregister) exist once NACOS_MONITORING_TOKEN is set.
   monitoring: { swaggerUi: true }
 })
 
-// app.nacos.configs holds the value validated against ApiSettings, kept current by Nacos pushes.
-const settings = (): ApiSettings => (app.nacos.configs.get('settings') as ApiSettings | undefined) ?? DEFAULT_SETTINGS
+// app.nacos.configs holds the value validated against ApiSettings, kept current by Nacos pushes;
+// read by its entry, it is typed ApiSettings | undefined (undefined: absent in Nacos).
+const settings = (): ApiSettings => app.nacos.configs.get(SETTINGS_CONFIG) ?? DEFAULT_SETTINGS
 
 // Following changes live: the listener sees every new value that passed the schema.
 const unwatch = app.nacos.config.watch(API_CONFIG, { schema: ApiSettings }, (value) => {
@@ -55,7 +58,7 @@ app.get('/hello', {
   }
 }, async (request) => ({
   message: `${settings().greeting}, ${request.query.name}!`,
-  source: app.nacos.configs.get('settings') === undefined ? 'defaults' : `nacos:${API_CONFIG}`
+  source: app.nacos.configs.get(SETTINGS_CONFIG) === undefined ? 'defaults' : `nacos:${API_CONFIG}`
 }))
 
 app.get('/settings', {

@@ -43,10 +43,9 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     center ??= new ConfigCenter({ transport: transport.config, log })
     return center
   }
-  let preloaded: ReadonlyMap<string, unknown> = new Map()
   if (configs.length > 0) {
     try {
-      preloaded = await configCenter().preload(configs)
+      await configCenter().preload(configs)
     } catch (err) {
       // No onClose hook exists yet: release what was opened, or the long poll keeps the process up.
       center?.close()
@@ -69,7 +68,7 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     fetch: services.fetch,
     get dispatcher () { return services.dispatcher },
     get config () { return configCenter() },
-    configs: preloaded
+    get configs () { return configCenter().values }
   }
   fastify.decorate('nacos', decorator)
 
@@ -146,5 +145,5 @@ export {
   type MonitoringError, type MonitoringService, type MonitoringInstance, type MonitoringInstanceList,
   type MonitoringHealthUp, type MonitoringHealthDown, type MonitoringInstancesParams, type MonitoringInstancesQuery
 } from './routes/schemas.js'
-export { ConfigCenter, type ConfigOptions, type PreloadEntry } from './config/center.js'
+export { ConfigCenter, type ConfigOptions, type PreloadEntry, type PreloadedConfigs } from './config/center.js'
 export { parseProperties, type ConfigType } from './config/formats.js'

@@ -2,7 +2,7 @@
 // plugin entry both depend on it, never on each other.
 import type { RegistryStatus } from './naming/registry.js'
 import type { Instance, InstancesListener, InstancesOptions, PickOptions, ServiceQuery } from './naming/discovery.js'
-import type { ConfigCenter } from './config/center.js'
+import type { ConfigCenter, PreloadedConfigs } from './config/center.js'
 import type { RedactedConfig } from './settings.js'
 import type { NamingClient } from './transport/http/sdk-repairs.js'
 import type { Dispatcher } from 'undici'
@@ -44,8 +44,12 @@ export interface NacosRegistry {
   readonly dispatcher: Dispatcher
   /** The config center: get, watch, publish, remove (created on first use). */
   readonly config: ConfigCenter
-  /** Values of the `configs` option, kept current; undefined while a config is absent. */
-  readonly configs: ReadonlyMap<string, unknown>
+  /**
+   * Values of the `configs` option by key, kept current. `configs.get(entry)` with the entry given
+   * in `configs` is typed by its schema; `undefined` while the config is absent or after it is
+   * removed in Nacos.
+   */
+  readonly configs: PreloadedConfigs
 }
 
 declare module 'fastify' {
