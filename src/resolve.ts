@@ -1,9 +1,11 @@
 // Resolving the settings: plugin options over the process environment over .env.<NODE_ENV> over
 // .env over the defaults, validated with env-schema against the table of settings.ts, then each
 // value resolved by its setting. Errors are one line: the setting, its (masked) value, what is
-// expected.
-import { existsSync } from 'node:fs'
+// expected. The .env files feed the plugin's settings only: process.env is left as it was, so the
+// app's own configuration (@fastify/env, dotenv) stays the app's.
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { parseEnv } from 'node:util'
 import { envSchema } from 'env-schema'
 import { ConfigError } from './errors.js'
 import { SERVICE_NAME, SERVICE_NAME_RULE } from './naming/names.js'
@@ -32,7 +34,7 @@ function describe (name: string, schema: Record<string, unknown> | undefined, er
 
 export interface ResolveOptions {
   env?: NodeJS.ProcessEnv
-  /** Load `.env` and `.env.<NODE_ENV>` from `cwd` into the environment first (default true). */
+  /** Read the plugin's settings from `.env` and `.env.<NODE_ENV>` in `cwd` too (default true); process.env is not changed. */
   dotenv?: boolean
   cwd?: string
 }
@@ -50,20 +52,22 @@ export function resolveConfig (options: AllSettings = {}, resolve: ResolveOption
     origin[s.env] = `option ${OPTION_LABEL[name] ?? name}`
   }
   const nodeEnv = env.NODE_ENV
-  const dotenvFiles = resolve.dotenv === false
-    ? []
-    : [nodeEnv ? join(cwd, `.env.${nodeEnv}`) : undefined, join(cwd, '.env')].filter((f): f is string => f !== undefined && existsSync(f))
+  // .env first, then .env.<NODE_ENV> over it; the process environment wins over both.
+  const fromFiles: Record<string, string> = {}
+  if (resolve.dotenv !== false) {
+    for (const file of [join(cwd, '.env'), nodeEnv ? join(cwd, `.env.${nodeEnv}`) : undefined]) {
+      if (file !== undefined && existsSync(file)) Object.assign(fromFiles, parseEnv(readFileSync(file, 'utf8')))
+    }
+  }
 
   let raw: Record<string, unknown>
   try {
     raw = envSchema<Env>({
       // env-schema sets additionalProperties on the schema it is given: hand it a copy.
       schema: { ...EnvSchema },
-      data: [env, fromOptions],
+      data: [fromFiles, env, fromOptions],
       env: false,
-      // The first file that sets a variable wins, so .env.<NODE_ENV> overrides .env; variables
-      // already in the process environment win over both.
-      dotenv: dotenvFiles.length > 0 ? { path: dotenvFiles, quiet: true, processEnv: env } as never : false
+      dotenv: false
     })
   } catch (err) {
     const errors = (err as { errors?: AjvError[] }).errors ?? []
@@ -71,7 +75,7 @@ export function resolveConfig (options: AllSettings = {}, resolve: ResolveOption
     if (!first) throw err
     const name = first.instancePath.replace(/^\//, '') || String(first.params.missingProperty ?? '')
     const schema = (EnvSchema.properties as Record<string, Record<string, unknown>>)[name]
-    const value = fromOptions[name] ?? env[name]
+    const value = fromOptions[name] ?? env[name] ?? fromFiles[name]
     throw new ConfigError(`${origin[name] ?? name}`, `${name}=${mask(name, value)}`, describe(name, schema, first))
   }
 

@@ -75,10 +75,12 @@ t.test('.env, then .env.<NODE_ENV> over it, then the real environment over both'
   const cwd = dir()
   writeFileSync(join(cwd, '.env'), 'NACOS_GROUP=FROM_DOTENV\nNACOS_NAMESPACE=base\nNACOS_WEIGHT=2\n')
   writeFileSync(join(cwd, '.env.production'), 'NACOS_NAMESPACE=prod\nNACOS_WEIGHT=3\n')
-  const c = resolveConfig({}, { env: { NODE_ENV: 'production', NACOS_SERVICE_NAME: 's', NACOS_WEIGHT: '4' }, cwd })
+  const env: NodeJS.ProcessEnv = { NODE_ENV: 'production', NACOS_SERVICE_NAME: 's', NACOS_WEIGHT: '4' }
+  const c = resolveConfig({}, { env, cwd })
   t.equal(c.group, 'FROM_DOTENV')
   t.equal(c.namespace, 'prod')
   t.equal(c.weight, 4)
+  t.same(env, { NODE_ENV: 'production', NACOS_SERVICE_NAME: 's', NACOS_WEIGHT: '4' }, 'the environment is not changed: the files feed the plugin\'s settings only')
   const off = resolveConfig({}, { env: { NACOS_SERVICE_NAME: 's' }, cwd, dotenv: false })
   t.equal(off.group, 'DEFAULT_GROUP', 'dotenv: false reads no file')
 })
