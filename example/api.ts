@@ -5,7 +5,7 @@
 import Fastify from 'fastify'
 import nacos, { STRATEGIES } from 'fastify-nacos'
 import { Type, type Static, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { API_CONFIG, API_SERVICE, ECHO_SERVICE, HOST, loggerOptions, portFrom } from './common.js'
+import { API_CONFIG, API_SERVICE, ECHO_SERVICE, configure, loggerOptions } from './common.js'
 
 /** The API's settings, as kept in Nacos under `example-api.yaml`; every change is validated. */
 const ApiSettings = Type.Object({
@@ -32,7 +32,11 @@ const Spread = Type.Object({
 const Problem = Type.Object({ statusCode: Type.Integer(), error: Type.String(), message: Type.String() })
 
 const app = Fastify({ logger: loggerOptions() }).withTypeProvider<TypeBoxTypeProvider>()
+// @fastify/env validates the app's variables and the plugin's NACOS_* ones in one schema.
+const env = await configure(app, 3000)
 await app.register(nacos, {
+  env,
+  dotenv: false,
   serviceName: API_SERVICE,
   configs: [SETTINGS_CONFIG],
   // The write routes (POST .../register, .../deregister) exist once NACOS_MONITORING_TOKEN is set.
@@ -107,4 +111,4 @@ app.get('/echo/spread', {
   return { calls: request.query.calls, strategy: settings().strategy, byInstance }
 })
 
-await app.listen({ port: portFrom('PORT', 3000), host: HOST })
+await app.listen({ port: env.PORT, host: env.HOST })

@@ -18,13 +18,17 @@ import { mountMonitoring } from './routes/index.js'
 import type { NacosRegistry } from './types.js'
 import type { NacosPluginOptions } from './options.js'
 
+/** @fastify/env's app.config holds numbers and booleans: the settings resolve from their text again. */
+const stringEnv = (env: Readonly<Record<string, unknown>>): NodeJS.ProcessEnv =>
+  Object.fromEntries(Object.entries(env).flatMap(([k, v]) => (v === undefined || v === null ? [] : [[k, typeof v === 'string' ? v : String(v)]])))
+
 const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, options) => {
-  const { handleSignals = true, closeGraceDelay = 10_000, dotenv = true, configs = [], discoveryRefreshInterval, monitoring = {}, fetch: fetchDefaults = {}, ...settings } = options
+  const { handleSignals = true, closeGraceDelay = 10_000, dotenv = true, env, configs = [], discoveryRefreshInterval, monitoring = {}, fetch: fetchDefaults = {}, ...settings } = options
   const config = resolveConfig({
     ...settings,
     monitoringToken: monitoring === false ? undefined : monitoring.token,
     monitoringProtectReads: monitoring === false ? undefined : monitoring.protectReads
-  }, { dotenv })
+  }, { dotenv, ...(env === undefined ? {} : { env: stringEnv(env) }) })
   // The app's level unless the plugin's own is set: an app at `warn` gets no info lines from Nacos.
   const log = config.logLevel === undefined ? fastify.log.child({ plugin: 'nacos' }) : fastify.log.child({ plugin: 'nacos' }, { level: config.logLevel })
   const { transport, sdkClient } = await loadTransport(config, log)
