@@ -12,6 +12,7 @@ import { ClosedError, WrongTransportError, RequestFailedError, NacosAuthError, N
 import type { NacosHttpClient, SdkRequestOptions } from './http-client.js'
 import { createDataClient, type SdkDataClient } from './sdk-repairs.js'
 import { CONFLICT_READS, pauseBeforeReread } from '../config-conflict.js'
+import { configSignHeaders } from './config-signing.js'
 
 const LISTENER_PATH = '/v1/cs/configs/listener'
 
@@ -25,6 +26,9 @@ export interface HttpConfigOptions {
   log: Logger
   /** Where the SDK keeps its snapshots. */
   cacheDir: string
+  /** With both, every config request is signed (Spas-Signature), as the SDK's own agent did. */
+  accessKey?: string | undefined
+  secretKey?: string | undefined
 }
 
 export class HttpConfig implements ConfigTransport {
@@ -100,6 +104,8 @@ export class HttpConfig implements ConfigTransport {
       throw new ClosedError('config client')
     }
     const data = { ...options.data }
+    const { accessKey, secretKey } = this.#options
+    const signed = accessKey && secretKey ? configSignHeaders(data, accessKey, secretKey, String(Date.now())) : {}
     let failure: Error | undefined
     let reads = 1
     for (let i = 0; i < this.#serverAddr.length; i++) {
@@ -110,7 +116,7 @@ export class HttpConfig implements ConfigTransport {
           this.#http.request(`${baseUrl(target)}${path}`, {
             method: options.method ?? 'GET',
             data,
-            headers: { ...options.headers },
+            headers: { ...options.headers, ...signed },
             timeout: options.timeout ?? 5000,
             dataAsQueryString: options.dataAsQueryString === true
           }),

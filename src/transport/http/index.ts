@@ -48,7 +48,7 @@ export function createHttpTransport (options: HttpTransportOptions, log: Logger)
     return sdk
   }
   const naming = new HttpNaming({ sdk: repaired, http, serverAddr: options.serverAddr, heartbeatIntervalMs: options.heartbeatIntervalMs })
-  const config = new HttpConfig({ serverAddr: options.serverAddr, namespace: options.namespace, http, log, cacheDir: options.cacheDir })
+  const config = new HttpConfig({ serverAddr: options.serverAddr, namespace: options.namespace, http, log, cacheDir: options.cacheDir, accessKey: options.accessKey, secretKey: options.secretKey })
   return {
     name: 'http',
     naming,
