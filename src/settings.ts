@@ -149,6 +149,15 @@ const SETTINGS = {
     schema: Type.Integer({ default: 5000, minimum: 100, maximum: 120000, description: 'timeout of one Nacos request, ms' }),
     key: 'requestTimeoutMs'
   }),
+  tlsCa: setting({ env: 'NACOS_TLS_CA', schema: Type.Optional(Type.String({ minLength: 1, description: 'gRPC transport, `https://` servers: PEM file of the CA(s) to trust on the gRPC port; default: the system\'s roots (or `GRPC_DEFAULT_SSL_ROOTS_FILE_PATH`)' })) }),
+  tlsCert: setting({ env: 'NACOS_TLS_CERT', schema: Type.Optional(Type.String({ minLength: 1, description: 'gRPC transport, `https://` servers: PEM file of the client certificate (mutual TLS; with `NACOS_TLS_KEY`)' })) }),
+  tlsKey: setting({ env: 'NACOS_TLS_KEY', schema: Type.Optional(Type.String({ minLength: 1, description: 'gRPC transport, `https://` servers: PEM file of the client certificate\'s private key' })) }),
+  tlsServerName: setting({ env: 'NACOS_TLS_SERVER_NAME', schema: Type.Optional(Type.String({ minLength: 1, maxLength: 253, description: 'gRPC transport, `https://` servers: the name the server certificate must carry, when it is not the host of `NACOS_SERVER_ADDR`' })) }),
+  grpcPortOffset: setting({ env: 'NACOS_GRPC_PORT_OFFSET', schema: Type.Integer({ default: 1000, minimum: -65534, maximum: 65534, description: 'gRPC transport: the gRPC port is the HTTP port plus this (Nacos\'s `nacos.server.grpc.port.offset`)' }) }),
+  grpcHealthCheckIdle: setting({ env: 'NACOS_GRPC_HEALTH_CHECK_IDLE', key: 'grpcHealthCheckIdleMs', schema: Type.Integer({ default: 5000, minimum: 100, maximum: 600000, description: 'gRPC transport: a health check of the connection after this long without traffic, ms (as the Java client)' }) }),
+  grpcHealthCheckTimeout: setting({ env: 'NACOS_GRPC_HEALTH_CHECK_TIMEOUT', key: 'grpcHealthCheckTimeoutMs', schema: Type.Integer({ default: 3000, minimum: 100, maximum: 120000, description: 'gRPC transport: how long a health check may take before the connection is replaced, ms' }) }),
+  grpcReconnectMax: setting({ env: 'NACOS_GRPC_RECONNECT_MAX', key: 'grpcReconnectMaxMs', schema: Type.Integer({ default: 5000, minimum: 100, maximum: 600000, description: 'gRPC transport: longest pause between two rounds of reconnecting to the servers, ms (the n-th round waits about n × 100 ms up to this)' }) }),
+  grpcRedoInterval: setting({ env: 'NACOS_GRPC_REDO_INTERVAL', key: 'grpcRedoIntervalMs', schema: Type.Integer({ default: 3000, minimum: 100, maximum: 600000, description: 'gRPC transport: how often registrations and subscriptions not confirmed on the connection are sent again, ms (as the Java client\'s redo task)' }) }),
   cacheDir: setting({
     env: 'NACOS_CACHE_DIR',
     schema: Type.Optional(Type.String({ minLength: 1, description: 'directory for config snapshots; default: `<os tmpdir>/fastify-nacos`' })),
