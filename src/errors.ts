@@ -2,17 +2,17 @@
 // the HTTP status the monitoring routes answer with. Nothing else under src/ defines an error.
 import createError from '@fastify/error'
 
-const BadConfigError = createError<[what: string, expected: string]>(
-  'FST_NACOS_BAD_CONFIG', 'fastify-nacos: invalid %s: expected %s', 500)
+const BadSettingError = createError<[what: string, expected: string]>(
+  'FST_NACOS_BAD_SETTING', 'fastify-nacos: invalid %s: expected %s', 500)
 
 /** A bad setting: one line naming the setting, its (masked) value and what is expected. */
-export class ConfigError extends BadConfigError {
+export class SettingError extends BadSettingError {
   readonly setting: string
   readonly value: string
   readonly expected: string
   constructor (setting: string, value: string, expected: string) {
     super(setting === value.split('=')[0] ? value : `${setting} (${value})`, expected)
-    this.name = 'NacosConfigError'
+    this.name = 'NacosSettingError'
     this.setting = setting
     this.value = value
     this.expected = expected

@@ -1,6 +1,6 @@
 // The CommonJS entry, `require('fastify-nacos')`: Node 20.19+ loads the ES module from require().
 // It gives what the @fastify/* plugins give a CommonJS app: the plugin itself, with `default` and
-// every named export on it (`const nacos = require('fastify-nacos')`, `nacos.ConfigError`).
+// every named export on it (`const nacos = require('fastify-nacos')`, `nacos.SettingError`).
 // TypeScript reads the ES module's types for both entries (package.json `exports`).
 import esm = require('./index.js')
 

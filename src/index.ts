@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { AddressInfo } from 'node:net'
 import { redact } from './settings.js'
-import { resolveConfig } from './resolve.js'
+import { resolveSettings } from './resolve.js'
 import { loadTransport } from './transport/load.js'
 import { Registry } from './naming/registry.js'
 import { Discovery, type ServiceQuery } from './naming/discovery.js'
@@ -24,7 +24,7 @@ const stringEnv = (env: Readonly<Record<string, unknown>>): NodeJS.ProcessEnv =>
 
 const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, options) => {
   const { handleSignals = true, closeGraceDelay = 10_000, dotenv = true, env, configs = [], discoveryRefreshInterval, monitoring = {}, fetch: fetchDefaults = {}, ...settings } = options
-  const config = resolveConfig({
+  const config = resolveSettings({
     ...settings,
     monitoringToken: monitoring === false ? undefined : monitoring.token,
     monitoringProtectReads: monitoring === false ? undefined : monitoring.protectReads
@@ -126,11 +126,11 @@ export default fastifyNacos
 
 export type { NacosRegistry } from './types.js'
 export type { NacosPluginOptions } from './options.js'
-export { EnvSchema, type NacosSettings, type NacosConfig } from './settings.js'
-export { resolveConfig } from './resolve.js'
+export { EnvSchema, type NacosSettings, type ResolvedSettings } from './settings.js'
+export { resolveSettings } from './resolve.js'
 export { detectIp, inNetwork, isIPv4, isLoopback, IP_TYPES, type InterfaceTable, type IpPreferences, type IpType } from './ip.js'
 export {
-  ConfigError, RegistrationFailedError, NotListeningError, RegistrationDisabledError, NoInstanceError, ConfigInvalidError,
+  SettingError, RegistrationFailedError, NotListeningError, RegistrationDisabledError, NoInstanceError, ConfigInvalidError,
   NacosUnavailableError, TooManyLookupsError, NoSdkClientError, SdkMismatchError, NacosUnusableError, NacosAuthError, ClosedError, FetchFailedError
 } from './errors.js'
 export type { RegistryStatus, RegistrationState } from './naming/registry.js'

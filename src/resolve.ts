@@ -7,13 +7,13 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseEnv } from 'node:util'
 import { envSchema } from 'env-schema'
-import { ConfigError } from './errors.js'
+import { SettingError } from './errors.js'
 import { SERVICE_NAME, SERVICE_NAME_RULE } from './naming/names.js'
 import { allowedValues } from './expected.js'
 import { SERVER_FORMS } from './server-addr.js'
 import {
   EnvSchema, OPTION_LABEL, SERVER_LIST, SERVICE_IP, SERVICE_IP_RULE, configKey, entries, mask,
-  type AllSettings, type Env, type NacosConfig, type ResolveContext
+  type AllSettings, type Env, type ResolvedSettings, type ResolveContext
 } from './settings.js'
 
 interface AjvError {
@@ -39,8 +39,8 @@ export interface ResolveOptions {
   cwd?: string
 }
 
-/** Merges plugin options over the environment, validates, and returns the configuration. */
-export function resolveConfig (options: AllSettings = {}, resolve: ResolveOptions = {}): NacosConfig {
+/** Merges plugin options over the environment, validates, and returns the resolved settings. */
+export function resolveSettings (options: AllSettings = {}, resolve: ResolveOptions = {}): ResolvedSettings {
   const cwd = resolve.cwd ?? process.cwd()
   const env = resolve.env ?? process.env
   const fromOptions: Record<string, unknown> = {}
@@ -76,16 +76,16 @@ export function resolveConfig (options: AllSettings = {}, resolve: ResolveOption
     const name = first.instancePath.replace(/^\//, '') || String(first.params.missingProperty ?? '')
     const schema = (EnvSchema.properties as Record<string, Record<string, unknown>>)[name]
     const value = fromOptions[name] ?? env[name] ?? fromFiles[name]
-    throw new ConfigError(`${origin[name] ?? name}`, `${name}=${mask(name, value)}`, describe(name, schema, first))
+    throw new SettingError(`${origin[name] ?? name}`, `${name}=${mask(name, value)}`, describe(name, schema, first))
   }
 
   const { NACOS_DEREGISTER_TIME: deregister, NACOS_HEARTBEAT_INTERVAL: heartbeat } = raw as Pick<Env, 'NACOS_DEREGISTER_TIME' | 'NACOS_HEARTBEAT_INTERVAL'>
   if (deregister <= heartbeat) {
-    throw new ConfigError(origin.NACOS_DEREGISTER_TIME ?? 'NACOS_DEREGISTER_TIME', `NACOS_DEREGISTER_TIME=${deregister}`,
+    throw new SettingError(origin.NACOS_DEREGISTER_TIME ?? 'NACOS_DEREGISTER_TIME', `NACOS_DEREGISTER_TIME=${deregister}`,
       `more seconds than NACOS_HEARTBEAT_INTERVAL (${heartbeat}), or Nacos removes a healthy instance between two beats`)
   }
   if ((raw.NACOS_USERNAME === undefined) !== (raw.NACOS_PASSWORD === undefined)) {
-    throw new ConfigError('NACOS_USERNAME', raw.NACOS_USERNAME === undefined ? 'NACOS_USERNAME unset' : 'NACOS_PASSWORD unset',
+    throw new SettingError('NACOS_USERNAME', raw.NACOS_USERNAME === undefined ? 'NACOS_USERNAME unset' : 'NACOS_PASSWORD unset',
       'both NACOS_USERNAME and NACOS_PASSWORD, or neither')
   }
 
@@ -95,5 +95,5 @@ export function resolveConfig (options: AllSettings = {}, resolve: ResolveOption
     const value = raw[s.env]
     config[configKey(name, s)] = s.resolve === undefined ? value : s.resolve(value as never, ctx)
   }
-  return config as NacosConfig
+  return config as ResolvedSettings
 }

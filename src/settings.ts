@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { isIP } from 'node:net'
 import { tmpdir } from 'node:os'
 import { Type, type NumberOptions, type Static, type TObject, type TOptional, type TSchema } from '@sinclair/typebox'
-import { ConfigError } from './errors.js'
+import { SettingError } from './errors.js'
 import { DEFAULT_CLUSTER, DEFAULT_GROUP, SERVICE_NAME } from './naming/names.js'
 import { IP_TYPES } from './ip.js'
 import { parseServerList, SERVER_FORMS, type NacosServer } from './server-addr.js'
@@ -73,7 +73,7 @@ const SETTINGS = {
       try {
         return parseServerList(raw)
       } catch (err) {
-        throw new ConfigError(ctx.origin('NACOS_SERVER_ADDR'), `NACOS_SERVER_ADDR=${JSON.stringify(raw)}`, `${SERVER_FORMS}; ${(err as Error).message}`)
+        throw new SettingError(ctx.origin('NACOS_SERVER_ADDR'), `NACOS_SERVER_ADDR=${JSON.stringify(raw)}`, `${SERVER_FORMS}; ${(err as Error).message}`)
       }
     }
   }),
@@ -89,7 +89,7 @@ const SETTINGS = {
     resolve: (raw, ctx): string => {
       const name = raw ?? packageServiceName(ctx.cwd)
       if (name === undefined || !new RegExp(SERVICE_NAME).test(name)) {
-        throw new ConfigError('NACOS_SERVICE_NAME', `NACOS_SERVICE_NAME=${JSON.stringify(name ?? '')}`,
+        throw new SettingError('NACOS_SERVICE_NAME', `NACOS_SERVICE_NAME=${JSON.stringify(name ?? '')}`,
           'a service name: set NACOS_SERVICE_NAME (or the serviceName option), or run from a directory whose package.json has a valid "name"')
       }
       return name
@@ -101,7 +101,7 @@ const SETTINGS = {
     resolve: (raw, ctx): string | undefined => {
       // `[fd00::12]` as in URLs is the same address; Nacos keeps it without brackets.
       const ip = raw?.replace(/^\[(.*)\]$/, '$1').toLowerCase()
-      if (ip !== undefined && isIP(ip) === 0) throw new ConfigError(ctx.origin('NACOS_SERVICE_IP'), `NACOS_SERVICE_IP=${JSON.stringify(raw)}`, SERVICE_IP_RULE)
+      if (ip !== undefined && isIP(ip) === 0) throw new SettingError(ctx.origin('NACOS_SERVICE_IP'), `NACOS_SERVICE_IP=${JSON.stringify(raw)}`, SERVICE_IP_RULE)
       return ip
     }
   }),
@@ -198,8 +198,8 @@ export type NacosSettings = { [N in Name as Nested<N> extends true ? never : N]?
 /** Every setting as an option, nested ones (`monitoring.token`) included. */
 export type AllSettings = { [N in Name]?: OptionOf<N> }
 
-/** The resolved, validated configuration the plugin runs with. */
-export type NacosConfig = { -readonly [N in Name as KeyOf<N>]: ResolvedOf<N> }
+/** The resolved, validated settings the plugin runs with. */
+export type ResolvedSettings = { -readonly [N in Name as KeyOf<N>]: ResolvedOf<N> }
 
 /** Which environment variable each option sets (the README table is generated from this and EnvSchema). */
 export const OPTION_ENV = Object.fromEntries(Object.entries(SETTINGS).map(([name, s]) => [name, s.env])) as { [N in Name]: EnvOf<N> }
@@ -216,7 +216,7 @@ const SECRET_VARIABLES = new Set(entries.filter(([, s]) => s.secret === true).ma
 const SECRET_KEYS = entries.filter(([, s]) => s.secret === true).map(([name, s]) => configKey(name, s)) as Array<KeyOf<SecretName>>
 
 /** When Nacos marks an instance unhealthy without beats: three intervals, capped by the deregister time. */
-export function heartbeatTimeoutMs (config: Pick<NacosConfig, 'heartbeatIntervalMs' | 'deregisterTimeMs'>): number {
+export function heartbeatTimeoutMs (config: Pick<ResolvedSettings, 'heartbeatIntervalMs' | 'deregisterTimeMs'>): number {
   return Math.min(3 * config.heartbeatIntervalMs, config.deregisterTimeMs)
 }
 
@@ -226,18 +226,18 @@ export function mask (name: string, value: unknown): string {
   return JSON.stringify(value)
 }
 
-/** The secret values of a configuration, for scrubbing them out of any text. */
-export function secretValues (config: NacosConfig): Array<string | undefined> {
+/** The secret values of resolved settings, for scrubbing them out of any text. */
+export function secretValues (config: ResolvedSettings): Array<string | undefined> {
   return SECRET_KEYS.map((key) => config[key])
 }
 
-export type RedactedConfig = Omit<NacosConfig, KeyOf<SecretName>> & { [K in KeyOf<SecretName>]?: string }
+export type RedactedSettings = Omit<ResolvedSettings, KeyOf<SecretName>> & { [K in KeyOf<SecretName>]?: string }
 
-/** The configuration with secrets masked, for logs and the monitoring routes. */
-export function redact (config: NacosConfig): RedactedConfig {
+/** The resolved settings with secrets masked, for logs and the monitoring routes. */
+export function redact (config: ResolvedSettings): RedactedSettings {
   const copy: Record<string, unknown> = { ...config }
   for (const key of SECRET_KEYS) copy[key] = config[key] === undefined ? undefined : '****'
-  return copy as RedactedConfig
+  return copy as RedactedSettings
 }
 
 /** `@scope/my-api` → `my-api`, from package.json in `cwd`. */
@@ -261,7 +261,7 @@ function parseMetadata (text: string, source: string): Record<string, string> {
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value) ||
       !Object.values(value).every((v) => typeof v === 'string')) {
-    throw new ConfigError(source, `NACOS_METADATA=${JSON.stringify(text)}`, 'a JSON object of strings, e.g. {"zone":"a"}')
+    throw new SettingError(source, `NACOS_METADATA=${JSON.stringify(text)}`, 'a JSON object of strings, e.g. {"zone":"a"}')
   }
   return value as Record<string, string>
 }

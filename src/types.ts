@@ -3,7 +3,7 @@
 import type { RegistryStatus } from './naming/registry.js'
 import type { Instance, InstancesListener, InstancesOptions, PickOptions, ServiceQuery } from './naming/discovery.js'
 import type { ConfigCenter, PreloadedConfigs } from './config/center.js'
-import type { RedactedConfig } from './settings.js'
+import type { RedactedSettings } from './settings.js'
 import type { NamingClient } from './transport/http/sdk-repairs.js'
 import type { Dispatcher } from 'undici'
 import type { NacosFetch } from './naming/fetch.js'
@@ -17,7 +17,7 @@ export interface NacosRegistry {
   /** Deregisters and stops heartbeats (idempotent, safe to call concurrently). */
   deregister: () => Promise<RegistryStatus>
   /** The resolved settings, secrets masked. */
-  readonly settings: RedactedConfig
+  readonly settings: RedactedSettings
   /**
    * HTTP transport only: the `nacos` SDK naming client (created on first use), for what this plugin
    * does not cover. With the gRPC transport, reading it throws FST_NACOS_NO_SDK_CLIENT.

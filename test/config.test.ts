@@ -3,13 +3,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { packageServiceName, redact, secretValues } from '../src/settings.ts'
-import { resolveConfig } from '../src/resolve.ts'
+import { resolveSettings } from '../src/resolve.ts'
 import { backoffDelay } from '../src/backoff.ts'
 
 const server = (host: string, port: number) => ({ host, port, tls: false, contextPath: '/nacos' })
 const dir = (): string => mkdtempSync(join(tmpdir(), 'fastify-nacos-config-'))
 const resolve = (options = {}, env: NodeJS.ProcessEnv = {}, cwd = dir()) =>
-  resolveConfig(options, { env: { NACOS_SERVICE_NAME: 'svc', ...env }, cwd })
+  resolveSettings(options, { env: { NACOS_SERVICE_NAME: 'svc', ...env }, cwd })
 
 t.test('defaults follow the seed guide', async (t) => {
   const c = resolve()
@@ -80,24 +80,24 @@ t.test('.env, then .env.<NODE_ENV> over it, then the real environment over both'
   writeFileSync(join(cwd, '.env'), 'NACOS_GROUP=FROM_DOTENV\nNACOS_NAMESPACE=base\nNACOS_WEIGHT=2\n')
   writeFileSync(join(cwd, '.env.production'), 'NACOS_NAMESPACE=prod\nNACOS_WEIGHT=3\n')
   const env: NodeJS.ProcessEnv = { NODE_ENV: 'production', NACOS_SERVICE_NAME: 's', NACOS_WEIGHT: '4' }
-  const c = resolveConfig({}, { env, cwd })
+  const c = resolveSettings({}, { env, cwd })
   t.equal(c.group, 'FROM_DOTENV')
   t.equal(c.namespace, 'prod')
   t.equal(c.weight, 4)
   t.same(env, { NODE_ENV: 'production', NACOS_SERVICE_NAME: 's', NACOS_WEIGHT: '4' }, 'the environment is not changed: the files feed the plugin\'s settings only')
-  const off = resolveConfig({}, { env: { NACOS_SERVICE_NAME: 's' }, cwd, dotenv: false })
+  const off = resolveSettings({}, { env: { NACOS_SERVICE_NAME: 's' }, cwd, dotenv: false })
   t.equal(off.group, 'DEFAULT_GROUP', 'dotenv: false reads no file')
 })
 
 t.test('the service name defaults to package.json\'s name, scope dropped', async (t) => {
   const cwd = dir()
   writeFileSync(join(cwd, 'package.json'), JSON.stringify({ name: '@acme/orders-api' }))
-  t.equal(resolveConfig({}, { env: {}, cwd }).serviceName, 'orders-api')
+  t.equal(resolveSettings({}, { env: {}, cwd }).serviceName, 'orders-api')
   t.equal(packageServiceName(dir()), undefined)
   const broken = dir()
   writeFileSync(join(broken, 'package.json'), '{nope')
   t.equal(packageServiceName(broken), undefined)
-  t.throws(() => resolveConfig({}, { env: {}, cwd: dir() }), /invalid NACOS_SERVICE_NAME="": expected a service name: set NACOS_SERVICE_NAME/)
+  t.throws(() => resolveSettings({}, { env: {}, cwd: dir() }), /invalid NACOS_SERVICE_NAME="": expected a service name: set NACOS_SERVICE_NAME/)
 })
 
 const bad: Array<[string, NodeJS.ProcessEnv | object, RegExp]> = [
@@ -126,7 +126,7 @@ const bad: Array<[string, NodeJS.ProcessEnv | object, RegExp]> = [
 ]
 for (const [name, env, message] of bad) {
   t.test(`bad value, one clear line: ${name}`, async (t) => {
-    t.throws(() => resolve({}, env as NodeJS.ProcessEnv), { code: 'FST_NACOS_BAD_CONFIG', message })
+    t.throws(() => resolve({}, env as NodeJS.ProcessEnv), { code: 'FST_NACOS_BAD_SETTING', message })
   })
 }
 

@@ -145,7 +145,7 @@ const nacos = require('fastify-nacos')
 assert.equal(typeof nacos, 'function')
 assert.equal(nacos.default, nacos)
 assert.equal(nacos.fastifyNacos, nacos)
-assert.equal(new nacos.ConfigError('a', 'b', 'c').code, 'FST_NACOS_BAD_CONFIG')
+assert.equal(new nacos.SettingError('a', 'b', 'c').code, 'FST_NACOS_BAD_SETTING')
 assert.equal(typeof nacos.EnvSchema.properties, 'object')
 assert.equal(require('fastify/package.json').version, '${LOWEST_FASTIFY}')
 
@@ -171,7 +171,7 @@ module.exports = fp(async function nacos (fastify) {
 `
 // A CommonJS TypeScript file (no "type": "module", NodeNext): types and runtime agree on the import.
 const CJS_TS = `import Fastify from 'fastify'
-import nacos, { ConfigError, type NacosPluginOptions } from 'fastify-nacos'
+import nacos, { SettingError, type NacosPluginOptions } from 'fastify-nacos'
 
 const options: NacosPluginOptions = { serviceName: 'typed', registerEnabled: false }
 // @ts-expect-error weight is a number
@@ -179,7 +179,7 @@ const wrong: NacosPluginOptions = { weight: 'heavy' }
 void wrong
 const app = Fastify()
 app.register(nacos, options)
-process.stdout.write(JSON.stringify({ plugin: typeof nacos, code: new ConfigError('a', 'b', 'c').code }) + '\\n')
+process.stdout.write(JSON.stringify({ plugin: typeof nacos, code: new SettingError('a', 'b', 'c').code }) + '\\n')
 `
 
 t.test('installed into a fresh CommonJS project on fastify ' + LOWEST_FASTIFY + ', require() and @fastify/autoload load it and it registers', async (t) => {
@@ -193,7 +193,7 @@ t.test('installed into a fresh CommonJS project on fastify ' + LOWEST_FASTIFY + 
 
   await t.resolves(run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { cwd: root }), 'a CommonJS TypeScript file compiles against the types (strict, NodeNext)')
   const { stdout, stderr } = await run(process.execPath, ['typed-out/typed.js'], { cwd: root })
-  t.same(JSON.parse(stdout), { plugin: 'function', code: 'FST_NACOS_BAD_CONFIG' }, 'and its compiled require() gets the plugin and the named exports')
+  t.same(JSON.parse(stdout), { plugin: 'function', code: 'FST_NACOS_BAD_SETTING' }, 'and its compiled require() gets the plugin and the named exports')
   t.equal(stderr, '', 'with no warning')
   await servesAndLeaves(t, root, 'app.js')
 })

@@ -2,7 +2,7 @@
 // transport; preloaded configs kept current. Parsing and validation are in formats.ts.
 import type { Static, TSchema } from '@sinclair/typebox'
 import type { ConfigTransport } from '../transport/types.js'
-import { ClosedError, ConfigError } from '../errors.js'
+import { ClosedError, SettingError } from '../errors.js'
 import { DEFAULT_GROUP } from '../naming/names.js'
 import { parseConfig, serialize, typeOf, type ConfigType } from './formats.js'
 
@@ -144,7 +144,7 @@ export class ConfigCenter {
   async preload (entries: readonly PreloadEntry[]): Promise<PreloadedConfigs> {
     const keys = entries.map((e) => e.key ?? e.dataId)
     const duplicate = keys.find((k, i) => keys.indexOf(k) !== i || this.#values.has(k))
-    if (duplicate !== undefined) throw new ConfigError('option configs', `key ${JSON.stringify(duplicate)}`, 'distinct keys: this one is used twice (a key defaults to the dataId)')
+    if (duplicate !== undefined) throw new SettingError('option configs', `key ${JSON.stringify(duplicate)}`, 'distinct keys: this one is used twice (a key defaults to the dataId)')
     const values = await Promise.all(entries.map(async (entry) => await this.#read(entry.dataId, entry)))
     entries.forEach((entry, i) => {
       const key = keys[i] as string

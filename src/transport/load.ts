@@ -2,9 +2,9 @@
 // on one transport never loads the other's dependencies (@grpc/grpc-js for gRPC, the `nacos` SDK
 // for HTTP).
 import type { FastifyBaseLogger } from 'fastify'
-import type { NacosConfig } from '../settings.js'
+import type { ResolvedSettings } from '../settings.js'
 import { readFileSync } from 'node:fs'
-import { ConfigError, NoSdkClientError } from '../errors.js'
+import { SettingError, NoSdkClientError } from '../errors.js'
 import { DEFAULT_CONTEXT_PATH } from '../server-addr.js'
 import type { Transport } from './types.js'
 import { withNacosErrors } from './nacos-errors.js'
@@ -20,9 +20,9 @@ export interface LoadedTransport {
 const TLS_SETTINGS = [['tlsCa', 'NACOS_TLS_CA'], ['tlsCert', 'NACOS_TLS_CERT'], ['tlsKey', 'NACOS_TLS_KEY'], ['tlsServerName', 'NACOS_TLS_SERVER_NAME']] as const
 
 /** TLS settings where no TLS is spoken are a mistake to report, not to ignore. */
-function noTlsFiles (config: NacosConfig, why = 'they apply to https:// servers: write NACOS_SERVER_ADDR with https://'): false {
+function noTlsFiles (config: ResolvedSettings, why = 'they apply to https:// servers: write NACOS_SERVER_ADDR with https://'): false {
   const set = TLS_SETTINGS.find(([key]) => config[key] !== undefined)
-  if (set !== undefined) throw new ConfigError(set[1], `${set[1]}=${JSON.stringify(config[set[0]])}`, `no TLS setting here: ${why}`)
+  if (set !== undefined) throw new SettingError(set[1], `${set[1]}=${JSON.stringify(config[set[0]])}`, `no TLS setting here: ${why}`)
   return false
 }
 
@@ -30,14 +30,14 @@ function pem (variable: string, file: string): Buffer {
   try {
     return readFileSync(file)
   } catch (err) {
-    throw new ConfigError(variable, `${variable}=${JSON.stringify(file)}`, `a readable PEM file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
+    throw new SettingError(variable, `${variable}=${JSON.stringify(file)}`, `a readable PEM file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
   }
 }
 
 /** The gRPC port's TLS from the settings: CA, client certificate and key, server name. */
-function grpcTls (config: NacosConfig): GrpcTlsOptions {
+function grpcTls (config: ResolvedSettings): GrpcTlsOptions {
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
-    throw new ConfigError('NACOS_TLS_CERT', config.tlsCert === undefined ? 'NACOS_TLS_CERT unset' : 'NACOS_TLS_KEY unset', 'both NACOS_TLS_CERT and NACOS_TLS_KEY, or neither')
+    throw new SettingError('NACOS_TLS_CERT', config.tlsCert === undefined ? 'NACOS_TLS_CERT unset' : 'NACOS_TLS_KEY unset', 'both NACOS_TLS_CERT and NACOS_TLS_KEY, or neither')
   }
   return {
     ...(config.tlsCa === undefined ? {} : { rootCerts: pem('NACOS_TLS_CA', config.tlsCa) }),
@@ -47,7 +47,7 @@ function grpcTls (config: NacosConfig): GrpcTlsOptions {
   }
 }
 
-export async function loadTransport (config: NacosConfig, log: FastifyBaseLogger): Promise<LoadedTransport> {
+export async function loadTransport (config: ResolvedSettings, log: FastifyBaseLogger): Promise<LoadedTransport> {
   if (config.transport === 'grpc') {
     const { createGrpcTransport } = await import('./grpc/index.js')
     // parseServerList made every server share one scheme and context path.
