@@ -5,7 +5,7 @@
 import Fastify from 'fastify'
 import nacos, { STRATEGIES } from 'fastify-nacos'
 import { Type, type Static, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { API_CONFIG, API_SERVICE, ECHO_SERVICE, HOST, loggerOptions, portFrom } from './common.js'
+import { API_CONFIG, API_SERVICE, ECHO_SERVICE, configure, loggerOptions } from './common.js'
 
 /** The API's settings, as kept in Nacos under `example-api.yaml`; every change is validated. */
 const ApiSettings = Type.Object({
@@ -13,8 +13,10 @@ const ApiSettings = Type.Object({
   strategy: Type.Union(STRATEGIES.map((s) => Type.Literal(s)), { default: 'round-robin' })
 }, { $id: 'ApiSettings' })
 type ApiSettings = Static<typeof ApiSettings>
-/** Served while the config does not exist in Nacos. */
+/** Served while the config does not exist in Nacos (or once it is removed there). */
 const DEFAULT_SETTINGS: ApiSettings = { greeting: 'Hello', strategy: 'round-robin' }
+/** The preloaded config: given in `configs`, and the typed way to read its value. */
+const SETTINGS_CONFIG = { dataId: API_CONFIG, key: 'settings', schema: ApiSettings }
 
 const EchoReply = Type.Object({ message: Type.String(), instance: Type.String(), pid: Type.Integer() })
 const Upstream = Type.Object({
@@ -30,15 +32,20 @@ const Spread = Type.Object({
 const Problem = Type.Object({ statusCode: Type.Integer(), error: Type.String(), message: Type.String() })
 
 const app = Fastify({ logger: loggerOptions() }).withTypeProvider<TypeBoxTypeProvider>()
+// @fastify/env validates the app's variables and the plugin's NACOS_* ones in one schema.
+const env = await configure(app, 3000)
 await app.register(nacos, {
+  env,
+  dotenv: false,
   serviceName: API_SERVICE,
-  configs: [{ dataId: API_CONFIG, key: 'settings', schema: ApiSettings }],
+  configs: [SETTINGS_CONFIG],
   // The write routes (POST .../register, .../deregister) exist once NACOS_MONITORING_TOKEN is set.
   monitoring: { swaggerUi: true }
 })
 
-// app.nacos.configs holds the value validated against ApiSettings, kept current by Nacos pushes.
-const settings = (): ApiSettings => (app.nacos.configs.get('settings') as ApiSettings | undefined) ?? DEFAULT_SETTINGS
+// app.nacos.configs holds the value validated against ApiSettings, kept current by Nacos pushes;
+// read by its entry, it is typed ApiSettings | undefined (undefined: absent in Nacos).
+const settings = (): ApiSettings => app.nacos.configs.get(SETTINGS_CONFIG) ?? DEFAULT_SETTINGS
 
 // Following changes live: the listener sees every new value that passed the schema.
 const unwatch = app.nacos.config.watch(API_CONFIG, { schema: ApiSettings }, (value) => {
@@ -55,7 +62,7 @@ app.get('/hello', {
   }
 }, async (request) => ({
   message: `${settings().greeting}, ${request.query.name}!`,
-  source: app.nacos.configs.get('settings') === undefined ? 'defaults' : `nacos:${API_CONFIG}`
+  source: app.nacos.configs.get(SETTINGS_CONFIG) === undefined ? 'defaults' : `nacos:${API_CONFIG}`
 }))
 
 app.get('/settings', {
@@ -104,4 +111,4 @@ app.get('/echo/spread', {
   return { calls: request.query.calls, strategy: settings().strategy, byInstance }
 })
 
-await app.listen({ port: portFrom('PORT', 3000), host: HOST })
+await app.listen({ port: env.PORT, host: env.HOST })

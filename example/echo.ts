@@ -3,7 +3,7 @@
 import Fastify from 'fastify'
 import nacos from 'fastify-nacos'
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { ECHO_SERVICE, HOST, loggerOptions, portFrom } from './common.js'
+import { ECHO_SERVICE, configure, loggerOptions } from './common.js'
 
 const EchoReply = Type.Object({
   message: Type.String(),
@@ -12,7 +12,8 @@ const EchoReply = Type.Object({
 }, { $id: 'EchoReply' })
 
 const app = Fastify({ logger: loggerOptions() }).withTypeProvider<TypeBoxTypeProvider>()
-await app.register(nacos, { serviceName: ECHO_SERVICE, metadata: { role: 'echo' } })
+const env = await configure(app, 3101)
+await app.register(nacos, { env, dotenv: false, serviceName: ECHO_SERVICE, metadata: { role: 'echo' } })
 
 app.get('/echo', {
   schema: {
@@ -25,10 +26,9 @@ app.get('/echo', {
   const instance = app.nacos.status().instance
   return {
     message: request.query.message,
-    instance: instance === null ? `${HOST}:${port}` : `${instance.ip}:${instance.port}`,
+    instance: instance === null ? `${env.HOST}:${env.PORT}` : `${instance.ip}:${instance.port}`,
     pid: process.pid
   }
 })
 
-const port = portFrom('PORT', 3101)
-await app.listen({ port, host: HOST })
+await app.listen({ port: env.PORT, host: env.HOST })

@@ -2,17 +2,17 @@
 // the HTTP status the monitoring routes answer with. Nothing else under src/ defines an error.
 import createError from '@fastify/error'
 
-const BadConfigError = createError<[what: string, expected: string]>(
-  'FST_NACOS_BAD_CONFIG', 'fastify-nacos: invalid %s: expected %s', 500)
+const BadSettingError = createError<[what: string, expected: string]>(
+  'FST_NACOS_BAD_SETTING', 'fastify-nacos: invalid %s: expected %s', 500)
 
 /** A bad setting: one line naming the setting, its (masked) value and what is expected. */
-export class ConfigError extends BadConfigError {
+export class SettingError extends BadSettingError {
   readonly setting: string
   readonly value: string
   readonly expected: string
   constructor (setting: string, value: string, expected: string) {
     super(setting === value.split('=')[0] ? value : `${setting} (${value})`, expected)
-    this.name = 'NacosConfigError'
+    this.name = 'NacosSettingError'
     this.setting = setting
     this.value = value
     this.expected = expected
@@ -67,6 +67,10 @@ export class RequestFailedError extends RequestFailedBase {
  */
 export const WrongTransportError = createError<[server: string]>(
   'FST_NACOS_WRONG_TRANSPORT', 'Nacos at %s does not serve the v1 HTTP API that NACOS_TRANSPORT=http uses (it answered 410 Gone, as Nacos 3.2+ does); set NACOS_TRANSPORT=grpc', 503)
+
+/** Nacos answered a request with an error of its own (a refusal of credentials is FST_NACOS_AUTH_FAILED). */
+export const NacosServerError = createError<[what: string, reason: string, options?: { cause: unknown }]>(
+  'FST_NACOS_SERVER_ERROR', 'Nacos refused %s: %s', 502)
 
 /** A call after close(): the plugin is shutting down. */
 export const ClosedError = createError<[what: string]>(

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { AddressInfo } from 'node:net'
 import { redact } from './settings.js'
-import { resolveConfig } from './resolve.js'
+import { resolveSettings } from './resolve.js'
 import { loadTransport } from './transport/load.js'
 import { Registry } from './naming/registry.js'
 import { Discovery, type ServiceQuery } from './naming/discovery.js'
@@ -18,14 +18,19 @@ import { mountMonitoring } from './routes/index.js'
 import type { NacosRegistry } from './types.js'
 import type { NacosPluginOptions } from './options.js'
 
+/** @fastify/env's app.config holds numbers and booleans: the settings resolve from their text again. */
+const stringEnv = (env: Readonly<Record<string, unknown>>): NodeJS.ProcessEnv =>
+  Object.fromEntries(Object.entries(env).flatMap(([k, v]) => (v === undefined || v === null ? [] : [[k, typeof v === 'string' ? v : String(v)]])))
+
 const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, options) => {
-  const { handleSignals = true, closeGraceDelay = 10_000, dotenv = true, configs = [], discoveryRefreshInterval, monitoring = {}, fetch: fetchDefaults = {}, ...settings } = options
-  const config = resolveConfig({
+  const { handleSignals = true, closeGraceDelay = 10_000, dotenv = true, env, configs = [], discoveryRefreshInterval, monitoring = {}, fetch: fetchDefaults = {}, ...settings } = options
+  const config = resolveSettings({
     ...settings,
     monitoringToken: monitoring === false ? undefined : monitoring.token,
     monitoringProtectReads: monitoring === false ? undefined : monitoring.protectReads
-  }, { dotenv })
-  const log = fastify.log.child({ plugin: 'nacos' }, { level: config.logLevel })
+  }, { dotenv, ...(env === undefined ? {} : { env: stringEnv(env) }) })
+  // The app's level unless the plugin's own is set: an app at `warn` gets no info lines from Nacos.
+  const log = config.logLevel === undefined ? fastify.log.child({ plugin: 'nacos' }) : fastify.log.child({ plugin: 'nacos' }, { level: config.logLevel })
   const { transport, sdkClient } = await loadTransport(config, log)
 
   const registry = new Registry({ transport: transport.naming, config, log })
@@ -42,10 +47,9 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     center ??= new ConfigCenter({ transport: transport.config, log })
     return center
   }
-  let preloaded: ReadonlyMap<string, unknown> = new Map()
   if (configs.length > 0) {
     try {
-      preloaded = await configCenter().preload(configs)
+      await configCenter().preload(configs)
     } catch (err) {
       // No onClose hook exists yet: release what was opened, or the long poll keeps the process up.
       center?.close()
@@ -68,7 +72,7 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     fetch: services.fetch,
     get dispatcher () { return services.dispatcher },
     get config () { return configCenter() },
-    configs: preloaded
+    get configs () { return configCenter().values }
   }
   fastify.decorate('nacos', decorator)
 
@@ -127,11 +131,11 @@ export default fastifyNacos
 
 export type { NacosRegistry } from './types.js'
 export type { NacosPluginOptions } from './options.js'
-export { EnvSchema, type NacosSettings, type NacosConfig } from './settings.js'
-export { resolveConfig } from './resolve.js'
+export { EnvSchema, type NacosSettings, type ResolvedSettings } from './settings.js'
+export { resolveSettings } from './resolve.js'
 export { detectIp, inNetwork, isIPv4, isLoopback, IP_TYPES, type InterfaceTable, type IpPreferences, type IpType } from './ip.js'
 export {
-  ConfigError, RegistrationFailedError, NotListeningError, RegistrationDisabledError, NoInstanceError, ConfigInvalidError,
+  SettingError, RegistrationFailedError, NotListeningError, RegistrationDisabledError, NoInstanceError, ConfigInvalidError,
   NacosUnavailableError, TooManyLookupsError, NoSdkClientError, SdkMismatchError, NacosUnusableError, NacosAuthError, ClosedError, FetchFailedError
 } from './errors.js'
 export type { RegistryStatus, RegistrationState } from './naming/registry.js'
@@ -150,5 +154,5 @@ export {
   type MonitoringError, type MonitoringService, type MonitoringInstance, type MonitoringInstanceList,
   type MonitoringHealthUp, type MonitoringHealthDown, type MonitoringInstancesParams, type MonitoringInstancesQuery
 } from './routes/schemas.js'
-export { ConfigCenter, type ConfigOptions, type PreloadEntry } from './config/center.js'
+export { ConfigCenter, type ConfigOptions, type PreloadEntry, type PreloadedConfigs } from './config/center.js'
 export { parseProperties, type ConfigType } from './config/formats.js'

@@ -12,8 +12,17 @@ export interface NacosPluginOptions extends NacosSettings {
   handleSignals?: boolean
   /** How long close-with-grace lets `app.close()` run before it exits with code 1, ms (default 10000). */
   closeGraceDelay?: number
-  /** Load `.env` and `.env.<NODE_ENV>` from the working directory (default true). */
+  /**
+   * Read the plugin's settings from `.env` and `.env.<NODE_ENV>` in the working directory too
+   * (default true; process.env is not changed). Set false when the app loads its own .env files.
+   */
   dotenv?: boolean
+  /**
+   * Where the `NACOS_*` variables are read from (default `process.env`): an app that configures
+   * itself with `@fastify/env` hands its validated `app.config` here, its schema composed with
+   * `EnvSchema`.
+   */
+  env?: Readonly<Record<string, unknown>>
   /**
    * Configs read before the app is ready (start-up fails if one is invalid) and kept current
    * afterwards, in `app.nacos.configs` by `key` (default: the dataId).

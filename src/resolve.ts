@@ -1,17 +1,19 @@
 // Resolving the settings: plugin options over the process environment over .env.<NODE_ENV> over
 // .env over the defaults, validated with env-schema against the table of settings.ts, then each
 // value resolved by its setting. Errors are one line: the setting, its (masked) value, what is
-// expected.
-import { existsSync } from 'node:fs'
+// expected. The .env files feed the plugin's settings only: process.env is left as it was, so the
+// app's own configuration (@fastify/env, dotenv) stays the app's.
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { parseEnv } from 'node:util'
 import { envSchema } from 'env-schema'
-import { ConfigError } from './errors.js'
+import { SettingError } from './errors.js'
 import { SERVICE_NAME, SERVICE_NAME_RULE } from './naming/names.js'
 import { allowedValues } from './expected.js'
 import { SERVER_FORMS } from './server-addr.js'
 import {
   EnvSchema, OPTION_LABEL, SERVER_LIST, SERVICE_IP, SERVICE_IP_RULE, configKey, entries, mask,
-  type AllSettings, type Env, type NacosConfig, type ResolveContext
+  type AllSettings, type Env, type ResolvedSettings, type ResolveContext
 } from './settings.js'
 
 interface AjvError {
@@ -32,13 +34,13 @@ function describe (name: string, schema: Record<string, unknown> | undefined, er
 
 export interface ResolveOptions {
   env?: NodeJS.ProcessEnv
-  /** Load `.env` and `.env.<NODE_ENV>` from `cwd` into the environment first (default true). */
+  /** Read the plugin's settings from `.env` and `.env.<NODE_ENV>` in `cwd` too (default true); process.env is not changed. */
   dotenv?: boolean
   cwd?: string
 }
 
-/** Merges plugin options over the environment, validates, and returns the configuration. */
-export function resolveConfig (options: AllSettings = {}, resolve: ResolveOptions = {}): NacosConfig {
+/** Merges plugin options over the environment, validates, and returns the resolved settings. */
+export function resolveSettings (options: AllSettings = {}, resolve: ResolveOptions = {}): ResolvedSettings {
   const cwd = resolve.cwd ?? process.cwd()
   const env = resolve.env ?? process.env
   const fromOptions: Record<string, unknown> = {}
@@ -50,20 +52,22 @@ export function resolveConfig (options: AllSettings = {}, resolve: ResolveOption
     origin[s.env] = `option ${OPTION_LABEL[name] ?? name}`
   }
   const nodeEnv = env.NODE_ENV
-  const dotenvFiles = resolve.dotenv === false
-    ? []
-    : [nodeEnv ? join(cwd, `.env.${nodeEnv}`) : undefined, join(cwd, '.env')].filter((f): f is string => f !== undefined && existsSync(f))
+  // .env first, then .env.<NODE_ENV> over it; the process environment wins over both.
+  const fromFiles: Record<string, string> = {}
+  if (resolve.dotenv !== false) {
+    for (const file of [join(cwd, '.env'), nodeEnv ? join(cwd, `.env.${nodeEnv}`) : undefined]) {
+      if (file !== undefined && existsSync(file)) Object.assign(fromFiles, parseEnv(readFileSync(file, 'utf8')))
+    }
+  }
 
   let raw: Record<string, unknown>
   try {
     raw = envSchema<Env>({
       // env-schema sets additionalProperties on the schema it is given: hand it a copy.
       schema: { ...EnvSchema },
-      data: [env, fromOptions],
+      data: [fromFiles, env, fromOptions],
       env: false,
-      // The first file that sets a variable wins, so .env.<NODE_ENV> overrides .env; variables
-      // already in the process environment win over both.
-      dotenv: dotenvFiles.length > 0 ? { path: dotenvFiles, quiet: true, processEnv: env } as never : false
+      dotenv: false
     })
   } catch (err) {
     const errors = (err as { errors?: AjvError[] }).errors ?? []
@@ -71,17 +75,17 @@ export function resolveConfig (options: AllSettings = {}, resolve: ResolveOption
     if (!first) throw err
     const name = first.instancePath.replace(/^\//, '') || String(first.params.missingProperty ?? '')
     const schema = (EnvSchema.properties as Record<string, Record<string, unknown>>)[name]
-    const value = fromOptions[name] ?? env[name]
-    throw new ConfigError(`${origin[name] ?? name}`, `${name}=${mask(name, value)}`, describe(name, schema, first))
+    const value = fromOptions[name] ?? env[name] ?? fromFiles[name]
+    throw new SettingError(`${origin[name] ?? name}`, `${name}=${mask(name, value)}`, describe(name, schema, first))
   }
 
   const { NACOS_DEREGISTER_TIME: deregister, NACOS_HEARTBEAT_INTERVAL: heartbeat } = raw as Pick<Env, 'NACOS_DEREGISTER_TIME' | 'NACOS_HEARTBEAT_INTERVAL'>
   if (deregister <= heartbeat) {
-    throw new ConfigError(origin.NACOS_DEREGISTER_TIME ?? 'NACOS_DEREGISTER_TIME', `NACOS_DEREGISTER_TIME=${deregister}`,
+    throw new SettingError(origin.NACOS_DEREGISTER_TIME ?? 'NACOS_DEREGISTER_TIME', `NACOS_DEREGISTER_TIME=${deregister}`,
       `more seconds than NACOS_HEARTBEAT_INTERVAL (${heartbeat}), or Nacos removes a healthy instance between two beats`)
   }
   if ((raw.NACOS_USERNAME === undefined) !== (raw.NACOS_PASSWORD === undefined)) {
-    throw new ConfigError('NACOS_USERNAME', raw.NACOS_USERNAME === undefined ? 'NACOS_USERNAME unset' : 'NACOS_PASSWORD unset',
+    throw new SettingError('NACOS_USERNAME', raw.NACOS_USERNAME === undefined ? 'NACOS_USERNAME unset' : 'NACOS_PASSWORD unset',
       'both NACOS_USERNAME and NACOS_PASSWORD, or neither')
   }
 
@@ -91,5 +95,5 @@ export function resolveConfig (options: AllSettings = {}, resolve: ResolveOption
     const value = raw[s.env]
     config[configKey(name, s)] = s.resolve === undefined ? value : s.resolve(value as never, ctx)
   }
-  return config as NacosConfig
+  return config as ResolvedSettings
 }

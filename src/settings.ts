@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { isIP } from 'node:net'
 import { tmpdir } from 'node:os'
 import { Type, type NumberOptions, type Static, type TObject, type TOptional, type TSchema } from '@sinclair/typebox'
-import { ConfigError } from './errors.js'
+import { SettingError } from './errors.js'
 import { DEFAULT_CLUSTER, DEFAULT_GROUP, SERVICE_NAME } from './naming/names.js'
 import { IP_TYPES } from './ip.js'
 import { parseServerList, SERVER_FORMS, type NacosServer } from './server-addr.js'
@@ -73,7 +73,7 @@ const SETTINGS = {
       try {
         return parseServerList(raw)
       } catch (err) {
-        throw new ConfigError(ctx.origin('NACOS_SERVER_ADDR'), `NACOS_SERVER_ADDR=${JSON.stringify(raw)}`, `${SERVER_FORMS}; ${(err as Error).message}`)
+        throw new SettingError(ctx.origin('NACOS_SERVER_ADDR'), `NACOS_SERVER_ADDR=${JSON.stringify(raw)}`, `${SERVER_FORMS}; ${(err as Error).message}`)
       }
     }
   }),
@@ -89,7 +89,7 @@ const SETTINGS = {
     resolve: (raw, ctx): string => {
       const name = raw ?? packageServiceName(ctx.cwd)
       if (name === undefined || !new RegExp(SERVICE_NAME).test(name)) {
-        throw new ConfigError('NACOS_SERVICE_NAME', `NACOS_SERVICE_NAME=${JSON.stringify(name ?? '')}`,
+        throw new SettingError('NACOS_SERVICE_NAME', `NACOS_SERVICE_NAME=${JSON.stringify(name ?? '')}`,
           'a service name: set NACOS_SERVICE_NAME (or the serviceName option), or run from a directory whose package.json has a valid "name"')
       }
       return name
@@ -101,7 +101,7 @@ const SETTINGS = {
     resolve: (raw, ctx): string | undefined => {
       // `[fd00::12]` as in URLs is the same address; Nacos keeps it without brackets.
       const ip = raw?.replace(/^\[(.*)\]$/, '$1').toLowerCase()
-      if (ip !== undefined && isIP(ip) === 0) throw new ConfigError(ctx.origin('NACOS_SERVICE_IP'), `NACOS_SERVICE_IP=${JSON.stringify(raw)}`, SERVICE_IP_RULE)
+      if (ip !== undefined && isIP(ip) === 0) throw new SettingError(ctx.origin('NACOS_SERVICE_IP'), `NACOS_SERVICE_IP=${JSON.stringify(raw)}`, SERVICE_IP_RULE)
       return ip
     }
   }),
@@ -114,7 +114,7 @@ const SETTINGS = {
     { default: 5, minimum: 0.1, maximum: 3600, description: 'heartbeat interval, seconds (a setting of the HTTP transport, whose beats keep the instance alive)' }),
   deregisterTime: seconds('NACOS_DEREGISTER_TIME', 'deregisterTimeMs',
     { default: 10, minimum: 0.2, maximum: 86400, description: 'seconds without heartbeat after which Nacos removes the instance (marked unhealthy after 3 intervals or this, whichever is sooner; a setting of the HTTP transport)' }),
-  logLevel: setting({ env: 'LOG_LEVEL', schema: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info', description: 'level of the plugin\'s logger (`debug` shows every Nacos call)' }) }),
+  logLevel: setting({ env: 'NACOS_LOG_LEVEL', schema: Type.Optional(Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { description: 'level of the plugin\'s logger (`debug` shows every Nacos call); default: the app logger\'s level' })) }),
   username: setting({ env: 'NACOS_USERNAME', schema: Type.Optional(Type.String({ minLength: 1, description: 'Nacos user (auth enabled servers)' })) }),
   password: setting({ env: 'NACOS_PASSWORD', secret: true, schema: Type.Optional(Type.String({ minLength: 1, description: 'Nacos password; never logged' })) }),
   accessKey: setting({ env: 'NACOS_ACCESS_KEY', secret: true, schema: Type.Optional(Type.String({ minLength: 1, description: 'Alibaba Cloud access key (MSE); never logged' })) }),
@@ -149,6 +149,15 @@ const SETTINGS = {
     schema: Type.Integer({ default: 5000, minimum: 100, maximum: 120000, description: 'timeout of one Nacos request, ms' }),
     key: 'requestTimeoutMs'
   }),
+  tlsCa: setting({ env: 'NACOS_TLS_CA', schema: Type.Optional(Type.String({ minLength: 1, description: 'gRPC transport, `https://` servers: PEM file of the CA(s) to trust on the gRPC port; default: the system\'s roots (or `GRPC_DEFAULT_SSL_ROOTS_FILE_PATH`)' })) }),
+  tlsCert: setting({ env: 'NACOS_TLS_CERT', schema: Type.Optional(Type.String({ minLength: 1, description: 'gRPC transport, `https://` servers: PEM file of the client certificate (mutual TLS; with `NACOS_TLS_KEY`)' })) }),
+  tlsKey: setting({ env: 'NACOS_TLS_KEY', schema: Type.Optional(Type.String({ minLength: 1, description: 'gRPC transport, `https://` servers: PEM file of the client certificate\'s private key' })) }),
+  tlsServerName: setting({ env: 'NACOS_TLS_SERVER_NAME', schema: Type.Optional(Type.String({ minLength: 1, maxLength: 253, description: 'gRPC transport, `https://` servers: the name the server certificate must carry, when it is not the host of `NACOS_SERVER_ADDR`' })) }),
+  grpcPortOffset: setting({ env: 'NACOS_GRPC_PORT_OFFSET', schema: Type.Integer({ default: 1000, minimum: -65534, maximum: 65534, description: 'gRPC transport: the gRPC port is the HTTP port plus this (Nacos\'s `nacos.server.grpc.port.offset`)' }) }),
+  grpcHealthCheckIdle: setting({ env: 'NACOS_GRPC_HEALTH_CHECK_IDLE', key: 'grpcHealthCheckIdleMs', schema: Type.Integer({ default: 5000, minimum: 100, maximum: 600000, description: 'gRPC transport: a health check of the connection after this long without traffic, ms (as the Java client)' }) }),
+  grpcHealthCheckTimeout: setting({ env: 'NACOS_GRPC_HEALTH_CHECK_TIMEOUT', key: 'grpcHealthCheckTimeoutMs', schema: Type.Integer({ default: 3000, minimum: 100, maximum: 120000, description: 'gRPC transport: how long a health check may take before the connection is replaced, ms' }) }),
+  grpcReconnectMax: setting({ env: 'NACOS_GRPC_RECONNECT_MAX', key: 'grpcReconnectMaxMs', schema: Type.Integer({ default: 5000, minimum: 100, maximum: 600000, description: 'gRPC transport: longest pause between two rounds of reconnecting to the servers, ms (the n-th round waits about n × 100 ms up to this)' }) }),
+  grpcRedoInterval: setting({ env: 'NACOS_GRPC_REDO_INTERVAL', key: 'grpcRedoIntervalMs', schema: Type.Integer({ default: 3000, minimum: 100, maximum: 600000, description: 'gRPC transport: how often registrations and subscriptions not confirmed on the connection are sent again, ms (as the Java client\'s redo task)' }) }),
   cacheDir: setting({
     env: 'NACOS_CACHE_DIR',
     schema: Type.Optional(Type.String({ minLength: 1, description: 'directory for config snapshots; default: `<os tmpdir>/fastify-nacos`' })),
@@ -189,8 +198,8 @@ export type NacosSettings = { [N in Name as Nested<N> extends true ? never : N]?
 /** Every setting as an option, nested ones (`monitoring.token`) included. */
 export type AllSettings = { [N in Name]?: OptionOf<N> }
 
-/** The resolved, validated configuration the plugin runs with. */
-export type NacosConfig = { -readonly [N in Name as KeyOf<N>]: ResolvedOf<N> }
+/** The resolved, validated settings the plugin runs with. */
+export type ResolvedSettings = { -readonly [N in Name as KeyOf<N>]: ResolvedOf<N> }
 
 /** Which environment variable each option sets (the README table is generated from this and EnvSchema). */
 export const OPTION_ENV = Object.fromEntries(Object.entries(SETTINGS).map(([name, s]) => [name, s.env])) as { [N in Name]: EnvOf<N> }
@@ -207,7 +216,7 @@ const SECRET_VARIABLES = new Set(entries.filter(([, s]) => s.secret === true).ma
 const SECRET_KEYS = entries.filter(([, s]) => s.secret === true).map(([name, s]) => configKey(name, s)) as Array<KeyOf<SecretName>>
 
 /** When Nacos marks an instance unhealthy without beats: three intervals, capped by the deregister time. */
-export function heartbeatTimeoutMs (config: Pick<NacosConfig, 'heartbeatIntervalMs' | 'deregisterTimeMs'>): number {
+export function heartbeatTimeoutMs (config: Pick<ResolvedSettings, 'heartbeatIntervalMs' | 'deregisterTimeMs'>): number {
   return Math.min(3 * config.heartbeatIntervalMs, config.deregisterTimeMs)
 }
 
@@ -217,18 +226,18 @@ export function mask (name: string, value: unknown): string {
   return JSON.stringify(value)
 }
 
-/** The secret values of a configuration, for scrubbing them out of any text. */
-export function secretValues (config: NacosConfig): Array<string | undefined> {
+/** The secret values of resolved settings, for scrubbing them out of any text. */
+export function secretValues (config: ResolvedSettings): Array<string | undefined> {
   return SECRET_KEYS.map((key) => config[key])
 }
 
-export type RedactedConfig = Omit<NacosConfig, KeyOf<SecretName>> & { [K in KeyOf<SecretName>]?: string }
+export type RedactedSettings = Omit<ResolvedSettings, KeyOf<SecretName>> & { [K in KeyOf<SecretName>]?: string }
 
-/** The configuration with secrets masked, for logs and the monitoring routes. */
-export function redact (config: NacosConfig): RedactedConfig {
+/** The resolved settings with secrets masked, for logs and the monitoring routes. */
+export function redact (config: ResolvedSettings): RedactedSettings {
   const copy: Record<string, unknown> = { ...config }
   for (const key of SECRET_KEYS) copy[key] = config[key] === undefined ? undefined : '****'
-  return copy as RedactedConfig
+  return copy as RedactedSettings
 }
 
 /** `@scope/my-api` → `my-api`, from package.json in `cwd`. */
@@ -252,7 +261,7 @@ function parseMetadata (text: string, source: string): Record<string, string> {
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value) ||
       !Object.values(value).every((v) => typeof v === 'string')) {
-    throw new ConfigError(source, `NACOS_METADATA=${JSON.stringify(text)}`, 'a JSON object of strings, e.g. {"zone":"a"}')
+    throw new SettingError(source, `NACOS_METADATA=${JSON.stringify(text)}`, 'a JSON object of strings, e.g. {"zone":"a"}')
   }
   return value as Record<string, string>
 }

@@ -2,8 +2,8 @@
 // plugin entry both depend on it, never on each other.
 import type { RegistryStatus } from './naming/registry.js'
 import type { Instance, InstancesListener, InstancesOptions, PickOptions, ServiceQuery } from './naming/discovery.js'
-import type { ConfigCenter } from './config/center.js'
-import type { RedactedConfig } from './settings.js'
+import type { ConfigCenter, PreloadedConfigs } from './config/center.js'
+import type { RedactedSettings } from './settings.js'
 import type { NamingClient } from './transport/http/sdk-repairs.js'
 import type { Dispatcher } from 'undici'
 import type { NacosFetch } from './naming/fetch.js'
@@ -17,7 +17,7 @@ export interface NacosRegistry {
   /** Deregisters and stops heartbeats (idempotent, safe to call concurrently). */
   deregister: () => Promise<RegistryStatus>
   /** The resolved settings, secrets masked. */
-  readonly settings: RedactedConfig
+  readonly settings: RedactedSettings
   /**
    * HTTP transport only: the `nacos` SDK naming client (created on first use), for what this plugin
    * does not cover. With the gRPC transport, reading it throws FST_NACOS_NO_SDK_CLIENT.
@@ -44,8 +44,12 @@ export interface NacosRegistry {
   readonly dispatcher: Dispatcher
   /** The config center: get, watch, publish, remove (created on first use). */
   readonly config: ConfigCenter
-  /** Values of the `configs` option, kept current; undefined while a config is absent. */
-  readonly configs: ReadonlyMap<string, unknown>
+  /**
+   * Values of the `configs` option by key, kept current. `configs.get(entry)` with the entry given
+   * in `configs` is typed by its schema; `undefined` while the config is absent or after it is
+   * removed in Nacos.
+   */
+  readonly configs: PreloadedConfigs
 }
 
 declare module 'fastify' {

@@ -3,13 +3,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { packageServiceName, redact, secretValues } from '../src/settings.ts'
-import { resolveConfig } from '../src/resolve.ts'
+import { resolveSettings } from '../src/resolve.ts'
 import { backoffDelay } from '../src/backoff.ts'
 
 const server = (host: string, port: number) => ({ host, port, tls: false, contextPath: '/nacos' })
 const dir = (): string => mkdtempSync(join(tmpdir(), 'fastify-nacos-config-'))
 const resolve = (options = {}, env: NodeJS.ProcessEnv = {}, cwd = dir()) =>
-  resolveConfig(options, { env: { NACOS_SERVICE_NAME: 'svc', ...env }, cwd })
+  resolveSettings(options, { env: { NACOS_SERVICE_NAME: 'svc', ...env }, cwd })
 
 t.test('defaults follow the seed guide', async (t) => {
   const c = resolve()
@@ -18,7 +18,7 @@ t.test('defaults follow the seed guide', async (t) => {
   t.equal(c.group, 'DEFAULT_GROUP')
   t.equal(c.heartbeatIntervalMs, 5000)
   t.equal(c.deregisterTimeMs, 10_000)
-  t.equal(c.logLevel, 'info')
+  t.equal(c.logLevel, undefined, 'the plugin logs at the app logger\'s level')
   t.equal(c.clusterName, 'DEFAULT')
   t.equal(c.weight, 1)
   t.same(c.metadata, {})
@@ -34,18 +34,22 @@ t.test('every variable is read from the environment', async (t) => {
   const c = resolve({}, {
     NACOS_SERVER_ADDR: '10.0.0.1:8848, nacos-2', NACOS_NAMESPACE: 'dev', NACOS_GROUP: 'G', NACOS_SERVICE_NAME: 'orders',
     NACOS_SERVICE_IP: '10.1.2.3', NACOS_SERVICE_PORT: '8080', NACOS_HEARTBEAT_INTERVAL: '2.5', NACOS_DEREGISTER_TIME: '30',
-    LOG_LEVEL: 'debug', NACOS_USERNAME: 'u', NACOS_PASSWORD: 'p', NACOS_ACCESS_KEY: 'ak', NACOS_SECRET_KEY: 'sk',
+    NACOS_LOG_LEVEL: 'debug', NACOS_USERNAME: 'u', NACOS_PASSWORD: 'p', NACOS_ACCESS_KEY: 'ak', NACOS_SECRET_KEY: 'sk',
     NACOS_CLUSTER_NAME: 'c1', NACOS_WEIGHT: '0', NACOS_METADATA: '{"zone":"a"}', NACOS_EPHEMERAL: 'false',
     NACOS_REGISTER_ENABLED: 'false', NACOS_PREFERRED_INTERFACES: 'eth0, en*', NACOS_PREFERRED_NETWORKS: '10.0.0.0/8', NACOS_IP_TYPE: 'IPv6',
     NACOS_FAIL_FAST: 'true', NACOS_DRAIN_DELAY: '1.5', NACOS_REQUEST_TIMEOUT: '2000', NACOS_CACHE_DIR: '/var/cache/x',
-    NACOS_MONITORING_TOKEN: 'token-0123456789abcdef', NACOS_MONITORING_PROTECT_READS: 'true', NACOS_TRANSPORT: 'grpc'
+    NACOS_MONITORING_TOKEN: 'token-0123456789abcdef', NACOS_MONITORING_PROTECT_READS: 'true', NACOS_TRANSPORT: 'grpc',
+    NACOS_TLS_CA: '/etc/ca.pem', NACOS_TLS_CERT: '/etc/c.pem', NACOS_TLS_KEY: '/etc/k.pem', NACOS_TLS_SERVER_NAME: 'nacos.internal',
+    NACOS_GRPC_PORT_OFFSET: '1001', NACOS_GRPC_HEALTH_CHECK_IDLE: '6000', NACOS_GRPC_HEALTH_CHECK_TIMEOUT: '2000', NACOS_GRPC_RECONNECT_MAX: '9000', NACOS_GRPC_REDO_INTERVAL: '1000'
   })
   t.same(c, {
     serverAddr: [server('10.0.0.1', 8848), server('nacos-2', 8848)], transport: 'grpc', namespace: 'dev', group: 'G', serviceName: 'orders', ip: '10.1.2.3', ipType: 'IPv6', port: 8080,
     heartbeatIntervalMs: 2500, deregisterTimeMs: 30_000, logLevel: 'debug', username: 'u', password: 'p', accessKey: 'ak',
     secretKey: 'sk', clusterName: 'c1', weight: 0, metadata: { zone: 'a' }, ephemeral: false, registerEnabled: false,
     preferredInterfaces: ['eth0', 'en*'], preferredNetworks: ['10.0.0.0/8'], failFast: true, drainDelayMs: 1500,
-    requestTimeoutMs: 2000, cacheDir: '/var/cache/x', monitoringToken: 'token-0123456789abcdef', monitoringProtectReads: true
+    requestTimeoutMs: 2000, cacheDir: '/var/cache/x', monitoringToken: 'token-0123456789abcdef', monitoringProtectReads: true,
+    tlsCa: '/etc/ca.pem', tlsCert: '/etc/c.pem', tlsKey: '/etc/k.pem', tlsServerName: 'nacos.internal',
+    grpcPortOffset: 1001, grpcHealthCheckIdleMs: 6000, grpcHealthCheckTimeoutMs: 2000, grpcReconnectMaxMs: 9000, grpcRedoIntervalMs: 1000
   })
   t.equal(redact(c).password, '****')
   t.equal(redact(c).secretKey, '****')
@@ -75,23 +79,25 @@ t.test('.env, then .env.<NODE_ENV> over it, then the real environment over both'
   const cwd = dir()
   writeFileSync(join(cwd, '.env'), 'NACOS_GROUP=FROM_DOTENV\nNACOS_NAMESPACE=base\nNACOS_WEIGHT=2\n')
   writeFileSync(join(cwd, '.env.production'), 'NACOS_NAMESPACE=prod\nNACOS_WEIGHT=3\n')
-  const c = resolveConfig({}, { env: { NODE_ENV: 'production', NACOS_SERVICE_NAME: 's', NACOS_WEIGHT: '4' }, cwd })
+  const env: NodeJS.ProcessEnv = { NODE_ENV: 'production', NACOS_SERVICE_NAME: 's', NACOS_WEIGHT: '4' }
+  const c = resolveSettings({}, { env, cwd })
   t.equal(c.group, 'FROM_DOTENV')
   t.equal(c.namespace, 'prod')
   t.equal(c.weight, 4)
-  const off = resolveConfig({}, { env: { NACOS_SERVICE_NAME: 's' }, cwd, dotenv: false })
+  t.same(env, { NODE_ENV: 'production', NACOS_SERVICE_NAME: 's', NACOS_WEIGHT: '4' }, 'the environment is not changed: the files feed the plugin\'s settings only')
+  const off = resolveSettings({}, { env: { NACOS_SERVICE_NAME: 's' }, cwd, dotenv: false })
   t.equal(off.group, 'DEFAULT_GROUP', 'dotenv: false reads no file')
 })
 
 t.test('the service name defaults to package.json\'s name, scope dropped', async (t) => {
   const cwd = dir()
   writeFileSync(join(cwd, 'package.json'), JSON.stringify({ name: '@acme/orders-api' }))
-  t.equal(resolveConfig({}, { env: {}, cwd }).serviceName, 'orders-api')
+  t.equal(resolveSettings({}, { env: {}, cwd }).serviceName, 'orders-api')
   t.equal(packageServiceName(dir()), undefined)
   const broken = dir()
   writeFileSync(join(broken, 'package.json'), '{nope')
   t.equal(packageServiceName(broken), undefined)
-  t.throws(() => resolveConfig({}, { env: {}, cwd: dir() }), /invalid NACOS_SERVICE_NAME="": expected a service name: set NACOS_SERVICE_NAME/)
+  t.throws(() => resolveSettings({}, { env: {}, cwd: dir() }), /invalid NACOS_SERVICE_NAME="": expected a service name: set NACOS_SERVICE_NAME/)
 })
 
 const bad: Array<[string, NodeJS.ProcessEnv | object, RegExp]> = [
@@ -105,7 +111,7 @@ const bad: Array<[string, NodeJS.ProcessEnv | object, RegExp]> = [
   ['NACOS_SERVER_ADDR port', { NACOS_SERVER_ADDR: 'x:8848,y:99999' }, /invalid NACOS_SERVER_ADDR="x:8848,y:99999": expected host\[:port\].*; "y:99999": port 99999 is not between 1 and 65535$/],
   ['NACOS_SERVER_ADDR IPv6', { NACOS_SERVER_ADDR: '[::g]:8848' }, /invalid NACOS_SERVER_ADDR="\[::g\]:8848": expected host\[:port\]/],
   ['NACOS_SERVICE_NAME', { NACOS_SERVICE_NAME: 'bad name!' }, /invalid NACOS_SERVICE_NAME="bad name!": expected letters, digits/],
-  ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, /invalid LOG_LEVEL="loud": expected one of fatal, error, warn, info, debug, trace, silent/],
+  ['NACOS_LOG_LEVEL', { NACOS_LOG_LEVEL: 'loud' }, /invalid NACOS_LOG_LEVEL="loud": expected one of fatal, error, warn, info, debug, trace, silent/],
   ['NACOS_TRANSPORT', { NACOS_TRANSPORT: 'udp' }, /invalid NACOS_TRANSPORT="udp": expected one of http, grpc/],
   ['access key is masked', { NACOS_ACCESS_KEY: '' }, /^fastify-nacos: invalid NACOS_ACCESS_KEY="\*\*\*\*": expected must NOT have fewer than 1 characters$/],
   ['NACOS_EPHEMERAL', { NACOS_EPHEMERAL: 'maybe' }, /invalid NACOS_EPHEMERAL="maybe": expected must be boolean/],
@@ -120,7 +126,7 @@ const bad: Array<[string, NodeJS.ProcessEnv | object, RegExp]> = [
 ]
 for (const [name, env, message] of bad) {
   t.test(`bad value, one clear line: ${name}`, async (t) => {
-    t.throws(() => resolve({}, env as NodeJS.ProcessEnv), { code: 'FST_NACOS_BAD_CONFIG', message })
+    t.throws(() => resolve({}, env as NodeJS.ProcessEnv), { code: 'FST_NACOS_BAD_SETTING', message })
   })
 }
 

@@ -68,18 +68,30 @@ t.test('configs are loaded before ready, typed by their schema, and kept current
   await publish(dataId, 'greeting: hello\nlimit: 3\n')
   await waitFor(async () => (await (await nacosRequest('/v1/cs/configs', { dataId, group: 'DEFAULT_GROUP' })).text()).includes('hello'))
   const Settings = Type.Object({ greeting: Type.String(), limit: Type.Integer({ default: 10 }) })
+  const entry = { dataId, key: 'settings', schema: Settings }
   const app = Fastify()
-  await app.register(nacos, { ...base, registerEnabled: false, configs: [{ dataId, key: 'settings', schema: Settings }] })
+  await app.register(nacos, { ...base, registerEnabled: false, configs: [entry] })
   t.teardown(() => app.close())
   await app.ready()
   t.same(app.nacos.configs.get('settings'), { greeting: 'hello', limit: 3 })
+  t.same(app.nacos.configs.get(entry), { greeting: 'hello', limit: 3 }, 'read by its entry, the same value (typed by the schema)')
 
   const start = Date.now()
   await publish(dataId, 'greeting: bonjour\n')
-  await waitFor(() => (app.nacos.configs.get('settings') as { greeting: string } | undefined)?.greeting === 'bonjour', 8000, 10)
+  await waitFor(() => app.nacos.configs.get(entry)?.greeting === 'bonjour', 8000, 10)
   t.comment(`config publish → app.nacos.configs updated: ${Date.now() - start} ms`)
-  t.same(app.nacos.configs.get('settings'), { greeting: 'bonjour', limit: 10 }, 'schema defaults applied to the new value')
+  t.same(app.nacos.configs.get(entry), { greeting: 'bonjour', limit: 10 }, 'schema defaults applied to the new value')
   t.equal(await app.nacos.config.get(dataId, { schema: Settings }).then((v) => v?.greeting), 'bonjour')
+
+  const seen: unknown[] = []
+  const unwatch = app.nacos.config.watch(dataId, { schema: Settings }, (value) => { seen.push(value) })
+  t.teardown(unwatch)
+  await waitFor(() => seen.length > 0)
+  await nacosRequest('/v1/cs/configs', { dataId, group: 'DEFAULT_GROUP' }, 'DELETE')
+  await waitFor(() => app.nacos.configs.has('settings') && app.nacos.configs.get(entry) === undefined, 8000, 10)
+  t.equal(app.nacos.configs.get(entry), undefined, 'removed in Nacos: the map holds undefined under its key')
+  await waitFor(() => seen.at(-1) === undefined && seen.length > 1, 8000, 10)
+  t.equal(seen.at(-1), undefined, 'and the watchers get undefined')
 })
 
 t.test('an invalid preloaded config fails start-up with a message naming it, and nothing stays open', async (t) => {

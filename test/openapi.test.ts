@@ -130,7 +130,7 @@ t.test('@fastify/swagger registered after the plugin: app.ready() rejects with w
   t.teardown(async () => await app.close())
   await app.register(nacos, { ...base, serviceName: uniqueService('after'), monitoring: { token: TOKEN } })
   await app.register(swagger, { openapi: { info: { title: 'mine', version: '1.2.3' } } })
-  await t.rejects(async () => { await app.ready() }, { code: 'FST_NACOS_BAD_CONFIG', message: /register @fastify\/swagger before fastify-nacos/ })
+  await t.rejects(async () => { await app.ready() }, { code: 'FST_NACOS_BAD_SETTING', message: /register @fastify\/swagger before fastify-nacos/ })
 })
 
 t.test('@fastify/swagger registered after the plugin with monitoring.openapi: false: the app\'s document, valid', async (t) => {
@@ -158,8 +158,8 @@ t.test('openapi: false registers no document; swaggerUi mounts the UI, and needs
   const page = await moved.inject('/docs/')
   t.equal(page.statusCode, 200)
   t.match(page.headers['content-type'], /text\/html/)
-  await t.rejects(monitoredApp(t, { monitoring: { openapi: false, swaggerUi: true } }), { code: 'FST_NACOS_BAD_CONFIG', message: /monitoring.swaggerUi/ })
-  await t.rejects(monitoredApp(t, { monitoring: { swaggerUi: 'docs' } }), { code: 'FST_NACOS_BAD_CONFIG', message: /monitoring.swaggerUi.*a path starting with/ })
+  await t.rejects(monitoredApp(t, { monitoring: { openapi: false, swaggerUi: true } }), { code: 'FST_NACOS_BAD_SETTING', message: /monitoring.swaggerUi/ })
+  await t.rejects(monitoredApp(t, { monitoring: { swaggerUi: 'docs' } }), { code: 'FST_NACOS_BAD_SETTING', message: /monitoring.swaggerUi.*a path starting with/ })
 })
 
 t.test('the answers have exactly the documented shapes', async (t) => {

@@ -10,7 +10,7 @@ import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { Type } from '@sinclair/typebox'
 import * as config from '../src/settings.ts'
-import { resolveConfig } from '../src/resolve.ts'
+import { resolveSettings } from '../src/resolve.ts'
 import { END, READMES, START, renderTable, replaceBlock } from '../scripts/options-table.mjs'
 
 const { EnvSchema, OPTION_ENV } = config
@@ -60,7 +60,7 @@ t.test('.env.example names only real settings, and copied to .env it is a valid 
   t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
   copyFileSync(`${ROOT}.env.example`, join(dir, '.env'))
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: '@acme/orders-api' }))
-  const config = resolveConfig({}, { env: {}, cwd: dir })
+  const config = resolveSettings({}, { env: {}, cwd: dir })
   t.same(config.serverAddr, [{ host: '127.0.0.1', port: 8848, tls: false, contextPath: '/nacos' }])
   t.equal(config.serviceName, 'orders-api', 'the service name comes from package.json')
   t.equal(config.heartbeatIntervalMs, 5000)

@@ -148,7 +148,7 @@ t.test('protectReads: read routes need the token, /health does not; without a to
   t.equal((await app.inject({ method: 'HEAD', url: `${PREFIX}/service` })).statusCode, 401, 'HEAD is guarded like GET')
   t.equal((await call(app, { url: '/service', headers: AUTH })).status, 200)
   t.equal((await call(app, { url: '/health' })).status, 503, 'health answers without a token')
-  await t.rejects(monitoredApp(t, { monitoring: { protectReads: true } }), { code: 'FST_NACOS_BAD_CONFIG', message: /NACOS_MONITORING_PROTECT_READS.*set NACOS_MONITORING_TOKEN/ })
+  await t.rejects(monitoredApp(t, { monitoring: { protectReads: true } }), { code: 'FST_NACOS_BAD_SETTING', message: /NACOS_MONITORING_PROTECT_READS.*set NACOS_MONITORING_TOKEN/ })
   process.env.NACOS_MONITORING_TOKEN = TOKEN
   process.env.NACOS_MONITORING_PROTECT_READS = 'true'
   t.teardown(() => { delete process.env.NACOS_MONITORING_TOKEN; delete process.env.NACOS_MONITORING_PROTECT_READS })
@@ -237,7 +237,7 @@ t.test('monitoring: false mounts nothing; a custom prefix moves the routes', asy
   const moved = await monitoredApp(t, { monitoring: { prefix: '/ops/' } })
   t.equal((await moved.inject('/ops/health')).statusCode, 503)
   t.equal((await moved.inject(`${PREFIX}/health`)).statusCode, 404)
-  await t.rejects(monitoredApp(t, { monitoring: { prefix: 'ops' } }), { code: 'FST_NACOS_BAD_CONFIG', message: /monitoring.prefix/ })
+  await t.rejects(monitoredApp(t, { monitoring: { prefix: 'ops' } }), { code: 'FST_NACOS_BAD_SETTING', message: /monitoring.prefix/ })
 })
 
 t.test(`the API follows at most ${MAX_LOOKUPS} services: 429 while all were looked up within a minute, then the least recent makes room and its subscription ends`, async (t) => {

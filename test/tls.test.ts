@@ -25,7 +25,12 @@ const dir = mkdtempSync(join(tmpdir(), 'nacos-tls-'))
 t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
 const keyFile = join(dir, 'key.pem')
 const certFile = join(dir, 'cert.pem')
+// A certificate for the name nacos.test only: valid for 127.0.0.1 only when checked against that name.
+const namedKey = join(dir, 'named-key.pem')
+const namedCert = join(dir, 'named-cert.pem')
 if (skip === false) {
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', namedKey, '-out', namedCert, '-days', '1',
+    '-subj', '/CN=nacos.test', '-addext', 'subjectAltName=DNS:nacos.test'], { stdio: 'ignore' })
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1',
     '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' })
 }
@@ -33,10 +38,10 @@ if (skip === false) {
 const [nacosHost, nacosPort] = NACOS_ADDR.split(':') as [string, string]
 
 /** A TLS terminator on `port` that forwards the plain bytes to `target`; counts the handshakes. */
-async function terminator (t: { teardown: (fn: () => void) => void }, port: number, target: number, alpn: string[]): Promise<{ handshakes: () => number }> {
+async function terminator (t: { teardown: (fn: () => void) => void }, port: number, target: number, alpn: string[], pair = { key: keyFile, cert: certFile }): Promise<{ handshakes: () => number }> {
   let handshakes = 0
   const sockets = new Set<Socket>()
-  const server = createServer({ key: readFileSync(keyFile), cert: readFileSync(certFile), ALPNProtocols: alpn }, (tls: TLSSocket) => {
+  const server = createServer({ key: readFileSync(pair.key), cert: readFileSync(pair.cert), ALPNProtocols: alpn }, (tls: TLSSocket) => {
     handshakes++
     const upstream = connect(target, nacosHost)
     for (const s of [tls, upstream]) { sockets.add(s); s.on('error', () => {}) }
@@ -77,3 +82,25 @@ for (const transport of TRANSPORTS) {
     t.notMatch(app.output(), /error/i, 'nothing went wrong on the way')
   })
 }
+
+t.test('grpc: the gRPC port\'s CA and server name from the settings (NACOS_TLS_CA, NACOS_TLS_SERVER_NAME), no gRPC variable', { skip }, async (t) => {
+  const q = await freeNacosPort()
+  await terminator(t, q, Number(nacosPort), ['http/1.1'])
+  const grpc = await terminator(t, q + 1000, Number(nacosPort) + 1000, ['h2'], { key: namedKey, cert: namedCert })
+  const serviceName = uniqueService('tls-settings')
+  const app = await startApp({
+    NACOS_SERVER_ADDR: `https://127.0.0.1:${q}`,
+    NACOS_TRANSPORT: 'grpc',
+    NACOS_SERVICE_NAME: serviceName,
+    // The login goes to the HTTP port with Node's https, which reads this one.
+    NODE_EXTRA_CA_CERTS: certFile,
+    NACOS_TLS_CA: namedCert,
+    // The gRPC port's certificate names nacos.test only: checked against it, not against 127.0.0.1.
+    NACOS_TLS_SERVER_NAME: 'nacos.test'
+  })
+  t.teardown(() => { app.proc.kill('SIGKILL') })
+  const [host] = await waitFor(async () => { const l = await listInstances(serviceName); return l.length > 0 ? l : undefined }, 15_000)
+    .catch((err: Error) => { t.comment(app.output().slice(-2000)); throw err })
+  t.match(host, { ip: '127.0.0.1', port: app.port })
+  t.ok(grpc.handshakes() >= 1, `TLS to the gRPC port: ${grpc.handshakes()} connection(s)`)
+})

@@ -2,7 +2,7 @@
 // transport; preloaded configs kept current. Parsing and validation are in formats.ts.
 import type { Static, TSchema } from '@sinclair/typebox'
 import type { ConfigTransport } from '../transport/types.js'
-import { ClosedError } from '../errors.js'
+import { ClosedError, SettingError } from '../errors.js'
 import { DEFAULT_GROUP } from '../naming/names.js'
 import { parseConfig, serialize, typeOf, type ConfigType } from './formats.js'
 
@@ -24,10 +24,30 @@ export interface ConfigOptions<S extends TSchema = TSchema> {
   schema?: S
 }
 
-export interface PreloadEntry extends ConfigOptions {
+export interface PreloadEntry<S extends TSchema = TSchema> extends ConfigOptions<S> {
   dataId: string
   /** Name in `values` (default: the dataId). */
   key?: string
+}
+
+/**
+ * `app.nacos.configs`: the preloaded configs by key, kept current. Read with the entry given in
+ * the `configs` option to get its schema's type: `app.nacos.configs.get(settingsEntry)`.
+ * A value is `undefined` while its config is absent, and again once it is removed in Nacos
+ * (never an unvalidated value: a change that fails the schema keeps the last good one).
+ */
+export interface PreloadedConfigs extends ReadonlyMap<string, unknown> {
+  get: {
+    <S extends TSchema>(entry: PreloadEntry<S> & { schema: S }): Static<S> | undefined
+    (entry: PreloadEntry | string): unknown
+  }
+}
+
+/** The Map under `values`, also readable by entry. */
+class ConfigValues extends Map<string, unknown> {
+  override get (key: string | PreloadEntry): unknown {
+    return super.get(typeof key === 'string' ? key : key.key ?? key.dataId)
+  }
 }
 
 /** The parsed value by type, when there is no schema. */
@@ -36,7 +56,7 @@ type Parsed<T extends ConfigType | undefined> = T extends 'text' ? string : T ex
 export class ConfigCenter {
   readonly #transport: ConfigTransport
   readonly #log: ConfigLogger
-  readonly #values = new Map<string, unknown>()
+  readonly #values = new ConfigValues()
   readonly #watches = new Set<() => void>()
   /** The content last rejected, by group and dataId, with why: logged once however many watches see it. */
   readonly #rejected = new Map<string, { content: string | null, reason: string }>()
@@ -48,8 +68,8 @@ export class ConfigCenter {
   }
 
   /** Values kept current by preload(), by key (default: dataId); undefined while a config is absent. */
-  get values (): ReadonlyMap<string, unknown> {
-    return this.#values
+  get values (): PreloadedConfigs {
+    return this.#values as PreloadedConfigs
   }
 
   /**
@@ -121,17 +141,17 @@ export class ConfigCenter {
    * Reads every entry (all must parse and validate) and keeps `values` current from then on,
    * like Spring's `spring.config.import`.
    */
-  async preload (entries: readonly PreloadEntry[]): Promise<ReadonlyMap<string, unknown>> {
+  async preload (entries: readonly PreloadEntry[]): Promise<PreloadedConfigs> {
     const keys = entries.map((e) => e.key ?? e.dataId)
     const duplicate = keys.find((k, i) => keys.indexOf(k) !== i || this.#values.has(k))
-    if (duplicate !== undefined) throw new TypeError(`preload: the key "${duplicate}" is used twice; give the entries distinct keys`)
+    if (duplicate !== undefined) throw new SettingError('option configs', `key ${JSON.stringify(duplicate)}`, 'distinct keys: this one is used twice (a key defaults to the dataId)')
     const values = await Promise.all(entries.map(async (entry) => await this.#read(entry.dataId, entry)))
     entries.forEach((entry, i) => {
       const key = keys[i] as string
       this.#values.set(key, values[i])
       this.#watch(entry.dataId, entry, (value) => { this.#values.set(key, value) })
     })
-    return this.#values
+    return this.values
   }
 
   /** Ends every watch; later calls fail with FST_NACOS_CLOSED. The transport is closed by its owner. */

@@ -1,6 +1,7 @@
 // Choosing one instance of a service: pure functions over an instance list, no Nacos involved.
 // Discovery builds a Pool once per change of a service's instances, so a pick on the hot path is
 // one random number and a binary search, not a filter over the whole list.
+import { SettingError } from '../errors.js'
 
 /** One instance of a service, as discovery hands it out. */
 export interface Instance {
@@ -83,7 +84,7 @@ export function pickFromPool (pool: Pool, strategy: Strategy, state: BalancerSta
     case 'weighted-random':
       return pool.eligible[weightedIndex(pool.cumulative, state.random() * pool.totalWeight)]
     default:
-      throw new TypeError(`unknown load-balancing strategy "${String(strategy)}", expected one of ${STRATEGIES.join(', ')}`)
+      throw new SettingError('strategy', `strategy=${JSON.stringify(strategy)}`, `one of ${STRATEGIES.join(', ')}`)
   }
 }
 

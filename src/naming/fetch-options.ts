@@ -1,6 +1,6 @@
 // The options of app.nacos.fetch and app.nacos.dispatcher: per request (`init.nacos`, or the
 // `nacos` field of undici's request options) over the plugin's `fetch` option over the defaults.
-import { ConfigError } from '../errors.js'
+import { SettingError } from '../errors.js'
 import { STRATEGIES, type Instance, type Strategy } from './balancer.js'
 import { DEFAULT_GROUP, type ServiceQuery } from './names.js'
 import type { EjectionOptions } from './outliers.js'
@@ -76,7 +76,7 @@ export interface ServiceLookup {
 }
 
 function check (ok: boolean, name: string, value: unknown, expected: string): void {
-  if (!ok) throw new ConfigError(`fetch.${name}`, `fetch.${name}=${JSON.stringify(value)}`, expected)
+  if (!ok) throw new SettingError(`fetch.${name}`, `fetch.${name}=${JSON.stringify(value)}`, expected)
 }
 
 /** Merges per-request options over the defaults, and checks them. */

@@ -1,15 +1,15 @@
 // The instance we advertise: address chosen once the server listens, every field explicit, and
 // metadata that tells Nacos our heartbeat timing and tells people what runs there.
 import { createRequire } from 'node:module'
-import { heartbeatTimeoutMs, type NacosConfig } from '../settings.js'
+import { heartbeatTimeoutMs, type ResolvedSettings } from '../settings.js'
 import { detectIp, isLoopback } from '../ip.js'
 import type { InstanceSpec } from '../transport/types.js'
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { name: string, version: string }
 const PLUGIN_VERSION = `${pkg.name}@${pkg.version}`
 
-type IpSettings = Pick<NacosConfig, 'ip' | 'ipType' | 'preferredInterfaces' | 'preferredNetworks'>
-type InstanceSettings = IpSettings & Pick<NacosConfig, 'serviceName' | 'group' | 'port' | 'clusterName' | 'weight' | 'ephemeral' | 'metadata' |
+type IpSettings = Pick<ResolvedSettings, 'ip' | 'ipType' | 'preferredInterfaces' | 'preferredNetworks'>
+type InstanceSettings = IpSettings & Pick<ResolvedSettings, 'serviceName' | 'group' | 'port' | 'clusterName' | 'weight' | 'ephemeral' | 'metadata' |
 'heartbeatIntervalMs' | 'deregisterTimeMs'>
 
 /** pino-like warn. */

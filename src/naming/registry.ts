@@ -4,7 +4,7 @@
 // code. Every state change is logged once; repeated failures of the same kind are counted, not
 // logged again.
 import type { FastifyBaseLogger } from 'fastify'
-import type { NacosConfig } from '../settings.js'
+import type { ResolvedSettings } from '../settings.js'
 import { backoffDelay } from '../backoff.js'
 import type { InstanceSpec, NamingTransport } from '../transport/types.js'
 import { NotListeningError, RegistrationDisabledError, RegistrationFailedError } from '../errors.js'
@@ -31,7 +31,7 @@ export interface RegistryStatus {
 
 export interface RegistryOptions {
   transport: NamingTransport
-  config: Parameters<typeof advertisedInstance>[0] & Pick<NacosConfig, 'registerEnabled'>
+  config: Parameters<typeof advertisedInstance>[0] & Pick<ResolvedSettings, 'registerEnabled'>
   log: FastifyBaseLogger
   /** Wait before registration attempt `attempt` (from 0) is repeated; default 0.5 s doubling to 10 s, with jitter. */
   retryDelay?: (attempt: number) => number

@@ -3,8 +3,8 @@
 import type { FastifyInstance, FastifyPluginAsync, onRequestHookHandler } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import bearerAuth from '@fastify/bearer-auth'
-import { secretValues, type NacosConfig } from '../settings.js'
-import { ConfigError, NacosUnavailableError, RouteNotFoundError, TooManyLookupsError } from '../errors.js'
+import { secretValues, type ResolvedSettings } from '../settings.js'
+import { SettingError, NacosUnavailableError, RouteNotFoundError, TooManyLookupsError } from '../errors.js'
 import type { NacosRegistry } from '../types.js'
 import { MONITORING_SCHEMAS, MonitoringErrorSchema, MonitoringRouteSchemas } from './schemas.js'
 import { typeboxValidator } from './validation.js'
@@ -126,13 +126,13 @@ const routes: FastifyPluginAsync<RoutesOptions> = async (fastify, opts) => {
 }
 
 /** Checks the options, then registers the OpenAPI document, the routes and the UI. */
-export async function mountMonitoring (fastify: FastifyInstance, options: MonitoringOptions, config: NacosConfig, discovery: RoutesDiscovery): Promise<void> {
+export async function mountMonitoring (fastify: FastifyInstance, options: MonitoringOptions, config: ResolvedSettings, discovery: RoutesDiscovery): Promise<void> {
   const prefix = options.prefix ?? '/monitoring/nacos'
   if (!/^\/[A-Za-z0-9._~/-]*$/.test(prefix)) {
-    throw new ConfigError('option monitoring.prefix', `monitoring.prefix=${JSON.stringify(prefix)}`, 'a path starting with "/" (letters, digits, "-", ".", "_", "~", "/")')
+    throw new SettingError('option monitoring.prefix', `monitoring.prefix=${JSON.stringify(prefix)}`, 'a path starting with "/" (letters, digits, "-", ".", "_", "~", "/")')
   }
   if (config.monitoringProtectReads && config.monitoringToken === undefined) {
-    throw new ConfigError('NACOS_MONITORING_PROTECT_READS', 'NACOS_MONITORING_PROTECT_READS=true',
+    throw new SettingError('NACOS_MONITORING_PROTECT_READS', 'NACOS_MONITORING_PROTECT_READS=true',
       'a token to protect them with: set NACOS_MONITORING_TOKEN (or monitoring.token)')
   }
   const guarded = new Set<string>()

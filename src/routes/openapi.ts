@@ -10,8 +10,8 @@
 // works the same for OpenAPI 3.0, 3.1 and Swagger 2.0, and leaves the app's own schemes alone.
 import type { FastifyInstance } from 'fastify'
 import { stringify } from 'yaml'
-import { ConfigError } from '../errors.js'
-import type { NacosConfig } from '../settings.js'
+import { SettingError } from '../errors.js'
+import type { ResolvedSettings } from '../settings.js'
 import { MONITORING_SCHEMAS, MONITORING_SECURITY_SCHEME, MonitoringRouteSchemas, monitoringSecurityScheme } from './schemas.js'
 import { convertDefinitions } from './swagger-legacy.js'
 
@@ -96,7 +96,7 @@ function holder (instance: object, key: PropertyKey): Record<PropertyKey, unknow
  * Registers the plugin's own document unless the app has one; at ready, exposes it as
  * `app.swagger` (or patches the app's). `guarded` is filled by the routes that need the token.
  */
-export async function registerOpenApi (fastify: FastifyInstance, options: OpenApiOptions, config: NacosConfig, guarded: Set<string>): Promise<void> {
+export async function registerOpenApi (fastify: FastifyInstance, options: OpenApiOptions, config: ResolvedSettings, guarded: Set<string>): Promise<void> {
   const appFirst = fastify.hasDecorator('swagger')
   if (!appFirst && options.openapi !== false) {
     const { default: swagger } = await import('@fastify/swagger')
@@ -124,7 +124,7 @@ export async function registerOpenApi (fastify: FastifyInstance, options: OpenAp
       return
     }
     if (!appFirst && own !== undefined) {
-      throw new ConfigError('@fastify/swagger', '@fastify/swagger registered after fastify-nacos',
+      throw new SettingError('@fastify/swagger', '@fastify/swagger registered after fastify-nacos',
         'its document lists only routes added after it: register @fastify/swagger before fastify-nacos (or set monitoring.openapi: false to leave the monitoring routes out of it)')
     }
     const current = target.swagger as Generate
@@ -138,10 +138,10 @@ export async function registerSwaggerUi (fastify: FastifyInstance, options: Open
   if (options.swaggerUi === undefined || options.swaggerUi === false) return
   const routePrefix = options.swaggerUi === true ? '/documentation' : options.swaggerUi
   if (!routePrefix.startsWith('/')) {
-    throw new ConfigError('option monitoring.swaggerUi', `monitoring.swaggerUi=${JSON.stringify(routePrefix)}`, 'true, false or a path starting with "/"')
+    throw new SettingError('option monitoring.swaggerUi', `monitoring.swaggerUi=${JSON.stringify(routePrefix)}`, 'true, false or a path starting with "/"')
   }
   if (!fastify.hasDecorator('swagger') && !fastify.hasDecorator(OWN_DOCUMENT as unknown as string)) {
-    throw new ConfigError('option monitoring.swaggerUi', 'monitoring.openapi=false', 'an OpenAPI document: leave monitoring.openapi on, or register @fastify/swagger before fastify-nacos')
+    throw new SettingError('option monitoring.swaggerUi', 'monitoring.openapi=false', 'an OpenAPI document: leave monitoring.openapi on, or register @fastify/swagger before fastify-nacos')
   }
   const { default: swaggerUi } = await import('@fastify/swagger-ui')
   await fastify.register(swaggerUi, { routePrefix })

@@ -192,7 +192,7 @@ for (const name of TRANSPORTS) {
       t.same(Object.fromEntries(values), { [app]: { name: 'demo' }, flags: { beta: 'true' } })
       await publish(flags, 'beta=false\n')
       await waitFor(() => (center.values.get('flags') as { beta?: string }).beta === 'false')
-      await t.rejects(center.preload([{ dataId: flags, key: 'flags' }]), /the key "flags" is used twice/)
+      await t.rejects(center.preload([{ dataId: flags, key: 'flags' }]), { code: 'FST_NACOS_BAD_SETTING', message: /key "flags".*used twice/ })
       await t.rejects(center.preload([{ dataId: app, key: 'strict', schema: Type.Object({ name: Type.Number() }) }]), { code: 'FST_NACOS_CONFIG_INVALID' })
     })
 

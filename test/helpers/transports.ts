@@ -1,7 +1,7 @@
 // The transports the contract suite (test/contract) runs against: every test there runs once per
 // name in TRANSPORTS, so a new transport gets the whole suite by being added here.
 import type { AllSettings } from '../../src/settings.ts'
-import { resolveConfig } from '../../src/resolve.ts'
+import { resolveSettings } from '../../src/resolve.ts'
 import { loadTransport } from '../../src/transport/load.ts'
 import type { Transport } from '../../src/transport/types.ts'
 import { NACOS_ADDR } from './nacos-api.ts'
@@ -21,7 +21,7 @@ export interface TestLog { info: Fn, warn: Fn, debug: Fn, error: Fn }
 
 /** Opens a transport as the plugin would (same settings, same loader); close it in a teardown. */
 export async function openTransport (name: TransportName, log: TestLog, settings: AllSettings = {}): Promise<Transport> {
-  const config = resolveConfig({ serverAddr: NACOS_ADDR, serviceName: 'contract', requestTimeout: 2000, ...settings, transport: name }, { env: {}, dotenv: false })
+  const config = resolveSettings({ serverAddr: NACOS_ADDR, serviceName: 'contract', requestTimeout: 2000, ...settings, transport: name }, { env: {}, dotenv: false })
   const { transport } = await loadTransport(config, { ...log, child: () => log } as never)
   return transport
 }

@@ -120,9 +120,9 @@ t.test('churning 20 000 instances that fail and leave keeps the records bounded,
 t.test('options: per request over the plugin\'s over the defaults; bad values are named', async (t) => {
   t.same(resolveFetchOptions({}), { service: undefined, group: 'DEFAULT_GROUP', clusters: [], strategy: 'weighted-random', selector: undefined, preferSameCluster: true, attempts: 3, timeout: 10_000, query: { group: 'DEFAULT_GROUP', clusters: [] } })
   t.match(resolveFetchOptions({ attempts: 2, group: 'G' }, { attempts: 1, service: 's' }), { attempts: 1, group: 'G', service: 's' })
-  t.throws(() => resolveFetchOptions({ attempts: 0 }), { code: 'FST_NACOS_BAD_CONFIG', message: /fetch\.attempts=0.*an integer from 1 to 10/ })
-  t.throws(() => resolveFetchOptions({}, { timeout: -1 }), { code: 'FST_NACOS_BAD_CONFIG' })
-  t.throws(() => resolveFetchOptions({}, { strategy: 'fastest' as never }), { code: 'FST_NACOS_BAD_CONFIG' })
+  t.throws(() => resolveFetchOptions({ attempts: 0 }), { code: 'FST_NACOS_BAD_SETTING', message: /fetch\.attempts=0.*an integer from 1 to 10/ })
+  t.throws(() => resolveFetchOptions({}, { timeout: -1 }), { code: 'FST_NACOS_BAD_SETTING' })
+  t.throws(() => resolveFetchOptions({}, { strategy: 'fastest' as never }), { code: 'FST_NACOS_BAD_SETTING' })
 })
 
 t.test('a body can be sent again while nobody read it: buffers always, streams and iterables until read', async (t) => {

@@ -4,7 +4,7 @@
 import t from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Registry } from '../../src/naming/registry.ts'
-import { resolveConfig } from '../../src/resolve.ts'
+import { resolveSettings } from '../../src/resolve.ts'
 import { FakeNaming, deferred } from '../helpers/fake-transport.ts'
 import { recordingLog } from '../helpers/instances.ts'
 import { fakeClock } from '../helpers/clock.ts'
@@ -12,7 +12,7 @@ import { fakeClock } from '../helpers/clock.ts'
 function setup (options: { registerEnabled?: boolean, retryDelay?: (attempt: number) => number } = {}) {
   const naming = new FakeNaming()
   const { log, lines } = recordingLog()
-  const config = resolveConfig({ serviceName: 'unit-svc', ip: '10.0.0.7', registerEnabled: options.registerEnabled ?? true }, { env: {}, dotenv: false })
+  const config = resolveSettings({ serviceName: 'unit-svc', ip: '10.0.0.7', registerEnabled: options.registerEnabled ?? true }, { env: {}, dotenv: false })
   const registry = new Registry({ transport: naming, config, log: log as never, retryDelay: options.retryDelay ?? (() => 5) })
   return { naming, registry, lines }
 }

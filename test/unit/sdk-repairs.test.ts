@@ -46,7 +46,7 @@ t.test('the installed SDK has every piece; its failover fails with the last serv
   t.type(naming.client, 'object')
   const err = await naming.request('/nacos/v1/ns/instance', {}, 'POST').catch((e: unknown) => e) as Error
   t.same([...tried].sort(), ['1', '2'], 'every server tried once')
-  t.match(err.message, tried.at(-1) === '1' ? /127\.0\.0\.1:1.*ECONNREFUSED/ : /^POST http:\/\/127\.0\.0\.1:2\/nacos\/v1\/ns\/instance: HTTP 500 caused: boom$/)
+  t.match(err.message, tried.at(-1) === '1' ? /127\.0\.0\.1:1.*ECONNREFUSED/ : /^Nacos refused POST http:\/\/127\.0\.0\.1:2\/nacos\/v1\/ns\/instance: HTTP 500 caused: boom$/)
   t.notMatch(err.message, /after all servers/, 'not the SDK\'s causeless message')
   t.same(errors, [])
 })

@@ -8,10 +8,11 @@
 // answer get() while Nacos is unreachable.
 import { authority, baseUrl, type NacosServer } from '../../server-addr.js'
 import type { ConfigKey, ConfigTransport } from '../types.js'
-import { ClosedError, WrongTransportError, RequestFailedError } from '../../errors.js'
+import { ClosedError, WrongTransportError, RequestFailedError, NacosAuthError, NacosServerError } from '../../errors.js'
 import type { NacosHttpClient, SdkRequestOptions } from './http-client.js'
 import { createDataClient, type SdkDataClient } from './sdk-repairs.js'
 import { CONFLICT_READS, pauseBeforeReread } from '../config-conflict.js'
+import { configSignHeaders } from './config-signing.js'
 
 const LISTENER_PATH = '/v1/cs/configs/listener'
 
@@ -25,6 +26,9 @@ export interface HttpConfigOptions {
   log: Logger
   /** Where the SDK keeps its snapshots. */
   cacheDir: string
+  /** With both, every config request is signed (Spas-Signature), as the SDK's own agent did. */
+  accessKey?: string | undefined
+  secretKey?: string | undefined
 }
 
 export class HttpConfig implements ConfigTransport {
@@ -100,6 +104,8 @@ export class HttpConfig implements ConfigTransport {
       throw new ClosedError('config client')
     }
     const data = { ...options.data }
+    const { accessKey, secretKey } = this.#options
+    const signed = accessKey && secretKey ? configSignHeaders(data, accessKey, secretKey, String(Date.now())) : {}
     let failure: Error | undefined
     let reads = 1
     for (let i = 0; i < this.#serverAddr.length; i++) {
@@ -110,7 +116,7 @@ export class HttpConfig implements ConfigTransport {
           this.#http.request(`${baseUrl(target)}${path}`, {
             method: options.method ?? 'GET',
             data,
-            headers: { ...options.headers },
+            headers: { ...options.headers, ...signed },
             timeout: options.timeout ?? 5000,
             dataAsQueryString: options.dataAsQueryString === true
           }),
@@ -126,18 +132,21 @@ export class HttpConfig implements ConfigTransport {
           i--
           continue
         }
-        failure = new Error(`Nacos config ${options.method ?? 'GET'} ${path} on ${server}: HTTP ${res.status} ${res.data.slice(0, 200)}`)
+        const answer = `HTTP ${res.status} ${res.data.slice(0, 200)}`
+        failure = res.status === 401 || res.status === 403
+          ? new NacosAuthError(`Nacos refused config ${options.method ?? 'GET'} ${path} on ${server}: ${answer}`)
+          : new NacosServerError(`config ${options.method ?? 'GET'} ${path} on ${server}`, answer)
         if (res.status < 500) throw failure
       } catch (err) {
-        if (err === failure || err instanceof ClosedError || err instanceof WrongTransportError) throw err
+        if (err === failure || err instanceof ClosedError || err instanceof WrongTransportError || err instanceof NacosAuthError) throw err
         const reason = err instanceof RequestFailedError ? err.reason : (err as Error).message
-        failure = new Error(`Nacos config ${options.method ?? 'GET'} ${path} on ${server}: ${reason}`, { cause: err })
+        failure = new RequestFailedError(options.method ?? 'GET', `${server}${path}`, reason, { cause: err })
       }
       this.#server++
     }
     if (this.#reachable) this.#log.warn({ err: { message: failure?.message } }, 'Nacos config unreachable: serving snapshots and retrying')
     this.#reachable = false
-    throw failure ?? new Error('no Nacos server configured')
+    throw failure ?? new RequestFailedError(options.method ?? 'GET', path, 'no Nacos server configured')
   }
 
   #up (): void {

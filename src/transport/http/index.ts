@@ -3,6 +3,7 @@
 // config client are created on first use, so an app that is only ever inject()ed opens neither.
 import type { NacosServer } from '../../server-addr.js'
 import type { Transport } from '../types.js'
+import { ClosedError } from '../../errors.js'
 import { NacosHttpClient } from './http-client.js'
 import { HttpNaming } from './naming.js'
 import { HttpConfig } from './config.js'
@@ -32,7 +33,10 @@ export interface HttpTransport extends Transport {
 export function createHttpTransport (options: HttpTransportOptions, log: Logger): HttpTransport {
   const http = new NacosHttpClient({ username: options.username, password: options.password, timeout: options.requestTimeoutMs, log })
   let sdk: RepairedNaming | undefined
+  let closing: Promise<void> | undefined
   const repaired = (): RepairedNaming => {
+    // Once closed, no SDK client (and its UDP socket) is made any more: it would outlive close().
+    if (sdk === undefined && closing !== undefined) throw new ClosedError('naming client')
     sdk ??= createRepairedNaming({
       serverAddr: options.serverAddr,
       namespace: options.namespace,
@@ -44,8 +48,7 @@ export function createHttpTransport (options: HttpTransportOptions, log: Logger)
     return sdk
   }
   const naming = new HttpNaming({ sdk: repaired, http, serverAddr: options.serverAddr, heartbeatIntervalMs: options.heartbeatIntervalMs })
-  const config = new HttpConfig({ serverAddr: options.serverAddr, namespace: options.namespace, http, log, cacheDir: options.cacheDir })
-  let closing: Promise<void> | undefined
+  const config = new HttpConfig({ serverAddr: options.serverAddr, namespace: options.namespace, http, log, cacheDir: options.cacheDir, accessKey: options.accessKey, secretKey: options.secretKey })
   return {
     name: 'http',
     naming,

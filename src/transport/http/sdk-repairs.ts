@@ -20,7 +20,7 @@
 // version and the missing piece if an installed SDK lacks any field or method used here.
 import { createRequire } from 'node:module'
 import type { NacosNamingClient as SdkNamingClient } from 'nacos'
-import { SdkMismatchError } from '../../errors.js'
+import { NacosAuthError, NacosServerError, SdkMismatchError } from '../../errors.js'
 import { authority, baseUrl, DEFAULT_CONTEXT_PATH, type NacosServer } from '../../server-addr.js'
 import type { RawHost } from '../types.js'
 
@@ -174,7 +174,9 @@ function repairFailover (proxy: SdkInternals['_serverProxy']): void {
         const status = (err as NacosException).name === 'NacosException' ? (err as NacosException).status : undefined
         last = status === undefined
           ? err
-          : new Error(`${method} http://${server}${api}: HTTP ${status} ${(err as Error).message.split(' msg: ')[1]?.slice(0, 200) ?? ''}`, { cause: err })
+          : status === 401 || status === 403
+            ? new NacosAuthError(`Nacos refused ${method} http://${server}${api}: HTTP ${status} ${(err as Error).message.split(' msg: ')[1]?.slice(0, 200) ?? ''}`)
+            : new NacosServerError(`${method} http://${server}${api}`, `HTTP ${status} ${(err as Error).message.split(' msg: ')[1]?.slice(0, 200) ?? ''}`, { cause: err })
       }
     }
     throw last
