@@ -37,13 +37,14 @@ export function gone (pid: number): boolean {
 }
 
 /**
- * An HTTP port for a private Nacos: nothing listens on it nor on its gRPC ports (+1000, +1001).
- * Drawn below the OS's ephemeral range, so the gRPC ports cannot be taken by an outgoing socket.
+ * An HTTP port for a private Nacos: nothing listens on it, on its gRPC ports (+1000, +1001) nor on
+ * its Raft port (-1000, which a 3.x server binds even standalone). Drawn below the OS's ephemeral
+ * range, so these ports cannot be taken by an outgoing socket.
  */
 export async function freeNacosPort (): Promise<number> {
   for (let i = 0; i < 50; i++) {
-    const port = 20000 + Math.floor(Math.random() * 10000)
-    if (await refused(port) && await refused(port + 1000) && await refused(port + 1001)) return port
+    const port = 21000 + Math.floor(Math.random() * 6000)
+    if (await refused(port) && await refused(port + 1000) && await refused(port + 1001) && await refused(port - 1000)) return port
   }
-  throw new Error('no free port for a private Nacos (port, +1000, +1001) in 50 tries')
+  throw new Error('no free port for a private Nacos (port, +1000, +1001, -1000) in 50 tries')
 }
