@@ -14,7 +14,7 @@ import { startNacos, stopNacos } from '../helpers/private-nacos.ts'
 import { freeNacosPort } from '../helpers/ports.ts'
 import { TRANSPORTS, openTransport, type TransportName } from '../helpers/transports.ts'
 
-let transportName: TransportName = TRANSPORTS[0]
+let transportName: TransportName = TRANSPORTS[0] ?? 'grpc'
 
 async function setup (t: { teardown: (fn: () => Promise<void>) => void }, opts: { addr?: string, refreshInterval?: number } = {}) {
   const { log, lines } = recordingLog()
