@@ -363,7 +363,7 @@ wait_login() {
   if is3 "$v"; then
     path=/nacos/v3/auth/user/login
     code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' -X POST --data-urlencode "password=$ADMIN_PASSWORD" "http://127.0.0.1:$port/nacos/v3/auth/user/admin" || true)
-    say "admin password: POST /nacos/v3/auth/user/admin answered $code (200 once per data directory)"
+    say "admin password: POST /nacos/v3/auth/user/admin answered $code"
   else
     path=/nacos/v1/auth/login
   fi
