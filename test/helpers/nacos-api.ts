@@ -45,11 +45,6 @@ export async function hasV1Api (addr = NACOS_ADDR): Promise<boolean> {
   return await known
 }
 
-/** The namespace id a client without one lands in: `public` on 3.x, '' (shown as public) on 2.x. */
-export async function defaultNamespace (addr = NACOS_ADDR): Promise<string> {
-  return await isNacos3(addr) ? 'public' : ''
-}
-
 /** The path to log in at: v3 on 3.x (the v1 path is part of the API 3.2 removed), v1 on 2.x. */
 export async function loginPath (addr = NACOS_ADDR): Promise<string> {
   return await isNacos3(addr) ? '/v3/auth/user/login' : '/v1/auth/login'
@@ -141,17 +136,6 @@ export async function readConfig (dataId: string, opts: ApiOptions = {}): Promis
   const text = await res.text()
   if (res.status !== 200) throw new Error(`read ${dataId}: ${res.status} ${text}`)
   return text
-}
-
-/** Removes a config through Nacos's HTTP API. */
-export async function deleteConfig (dataId: string, opts: ApiOptions = {}): Promise<void> {
-  const addr = opts.addr ?? NACOS_ADDR
-  const group = opts.group ?? 'DEFAULT_GROUP'
-  if (await isNacos3(addr)) {
-    await admin<boolean>('/cs/config', defined({ dataId, groupName: group, namespaceId: opts.namespace }), 'DELETE', addr, opts.token)
-    return
-  }
-  await (await nacosRequest('/v1/cs/configs', defined({ dataId, group, tenant: opts.namespace, accessToken: opts.token }), 'DELETE', addr)).text()
 }
 
 /** Polls `check` every `interval` ms until it returns a truthy value or `timeout` ms pass. */
