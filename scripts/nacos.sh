@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Provisions and runs a real Nacos 2.x server from Maven Central artifacts (no Docker, no zip).
+# Provisions and runs a real Nacos server: 2.x from Maven Central artifacts, 3.x from the server kit
+# (../shared/nacos3: the server modules Central lacks, a pom for the rest, the official class-path
+# order). No Docker, no zip.
 #
 #   scripts/nacos.sh install            resolve the server's classpath into the cache (once)
 #   scripts/nacos.sh start [--auth]     start a standalone server in the background, wait until ready
@@ -13,9 +15,15 @@
 #
 # Environment:
 #   NACOS_PORT           HTTP port (default 8848); gRPC uses NACOS_PORT+1000 and +1001, and a
-#                        cluster node also NACOS_PORT-1000 (Raft)
+#                        cluster node also NACOS_PORT-1000 (Raft); a 3.x server also takes
+#                        NACOS_PORT-1000 (Raft) and a console port (any free one)
 #   NACOS_VERSION        server version (default 2.3.2; falls back through NACOS_FALLBACK_VERSIONS);
-#                        each version is installed beside the others, in <cache>/nacos-<version>/lib
+#                        each version is installed beside the others, in <cache>/nacos-<version>/lib;
+#                        3.x (3.0.3) comes from the kit in NACOS3_KIT
+#   NACOS3_KIT           the Nacos 3 server kit (default <repo>/../shared/nacos3)
+#   NACOS_V1_API         3.x only: on (default, the 3.0/3.1 default) serves the v1/v2 HTTP client API;
+#                        off answers it with 410, as Nacos 3.2 does
+#   NACOS_ADMIN_PASSWORD 3.x with --auth: the password set for the user nacos (default nacos)
 #   NACOS_MAVEN_GROUP    Maven groupId of the server modules (default org.jeecgframework.nacos)
 #   NACOS_CACHE_DIR      where jars, data and logs live (default <repo>/.nacos, git-ignored)
 #   NACOS_START_TIMEOUT  seconds to wait for readiness (default 120; for a whole cluster, 180)
@@ -30,6 +38,9 @@ MAVEN_GROUP=${NACOS_MAVEN_GROUP:-org.jeecgframework.nacos}
 CACHE=${NACOS_CACHE_DIR:-$ROOT/.nacos}
 TIMEOUT=${NACOS_START_TIMEOUT:-120}
 JAVA_OPTS=${NACOS_JAVA_OPTS:-"-Xms256m -Xmx512m"}
+KIT=${NACOS3_KIT:-$ROOT/../shared/nacos3}
+V1_API=${NACOS_V1_API:-on}
+ADMIN_PASSWORD=${NACOS_ADMIN_PASSWORD:-nacos}
 
 say() { printf '[nacos] %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -40,6 +51,11 @@ need_java() {
 need_maven() {
   command -v mvn >/dev/null 2>&1 || die "mvn not found: install Apache Maven (e.g. apt-get install maven)"
 }
+
+# shellcheck source=lib/ports.sh
+. "$ROOT/scripts/lib/ports.sh"
+
+is3() { case $1 in 3.*) return 0 ;; *) return 1 ;; esac; }
 
 # The version actually installed (the first that resolved) is recorded in the cache.
 installed_version() { cat "$CACHE/installed-version" 2>/dev/null || true; }
@@ -55,6 +71,7 @@ install_version() {
     say "Nacos $v already installed in $lib"
     return 0
   fi
+  if is3 "$v"; then install_kit "$v" "$lib"; return; fi
   need_maven
   say "resolving Nacos $v ($MAVEN_GROUP:nacos-console) from Maven Central into $lib"
   rm -rf "$lib"
@@ -111,6 +128,39 @@ write_classpath() {
   printf '%s\n' "$cp" >"$lib/classpath"
 }
 
+# Nacos 3 from the kit: its pom's jars (each the version the distribution ships, no transitive
+# resolution) and its server modules in one folder, the class path in the kit's classpath.txt
+# order (the official nacos-server.jar's BOOT-INF/classpath.idx). Jars the kit has but that order
+# leaves out (Spring Boot's empty starters) are copied but not on the class path, as in the jar.
+install_kit() {
+  local v=$1 lib=$2 name cp="" kitv
+  [ -f "$KIT/classpath.txt" ] || die "Nacos $v needs the server kit, not found at $KIT (set NACOS3_KIT)"
+  kitv=$(sed -n 's/^nacos-bootstrap-\(.*\)\.jar$/\1/p' "$KIT/classpath.txt" | head -1)
+  [ "$kitv" = "$v" ] || die "the kit at $KIT is Nacos $kitv, not $v"
+  need_maven
+  say "installing Nacos $v from the kit $KIT into $lib"
+  rm -rf "$lib"
+  mkdir -p "$lib"
+  if ! mvn -B -q -f "$KIT/pom.xml" dependency:copy-dependencies -DoutputDirectory="$lib" >"$CACHE/install-$v.log" 2>&1; then
+    say "Nacos $v: the kit's jars did not resolve:"
+    grep -E '^\[ERROR\]' "$CACHE/install-$v.log" | head -3 >&2 || tail -5 "$CACHE/install-$v.log" >&2
+    rm -rf "$lib"
+    return 1
+  fi
+  cp "$KIT"/server-modules/*.jar "$lib/"
+  while IFS= read -r name || [ -n "$name" ]; do
+    [ -n "$name" ] || continue
+    if [ ! -f "$lib/$name" ]; then
+      say "Nacos $v: $name is in the kit's classpath.txt but neither in its server-modules nor its pom"
+      rm -rf "$lib"
+      return 1
+    fi
+    cp="$cp${cp:+:}$lib/$name"
+  done <"$KIT/classpath.txt"
+  printf '%s\n' "$cp" >"$lib/classpath"
+  say "installed Nacos $v ($(tr ':' '\n' <"$lib/classpath" | wc -l) jars on the class path)"
+}
+
 cmd_install() {
   mkdir -p "$CACHE"
   local v
@@ -152,10 +202,26 @@ running_pid() {
   return 1
 }
 
+# The version a node was last started as (empty before its first start).
+node_version() { cat "$(node_home "$1")/version" 2>/dev/null || true; }
+
+# Readiness: 3.x answers on its admin API (its v1 console path answers 410), 2.x on the v1 console
+# path. A node of unknown version (not ours) is asked both.
 ready() {
-  local code
+  local code v
+  v=$(node_version "$1")
+  if [ -z "$v" ] || is3 "$v"; then
+    code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$1/nacos/v3/admin/core/state/readiness" || true)
+    [ "$code" = 200 ] && return 0
+    [ -n "$v" ] && return 1
+  fi
   code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$1/nacos/v1/console/health/readiness" || true)
   [ "$code" = 200 ]
+}
+
+# A free TCP port from the OS (for a 3.x console, which needs one of its own).
+os_free_port() {
+  node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close() })'
 }
 
 # A missing class shows only when the code path runs (the gRPC push path loads SOFA's hessian on the
@@ -192,12 +258,20 @@ start_node() {
   if ready "$port"; then
     die "something else already answers on port $port; stop it or choose NACOS_PORT"
   fi
+  # Every port the server will bind: HTTP, gRPC (+1000, +1001), Raft (-1000) for a cluster node
+  # and for any 3.x server (3.x standalone starts its Raft group too).
+  local -a extra=()
+  { [ -n "$members" ] || is3 "$v"; } && extra=(-1000)
+  nacos_ports_free "$port" "${extra[@]}" \
+    || die "a port Nacos needs is taken: $port, $((port + 1000)), $((port + 1001))${extra:+ or $((port - 1000))}; choose another NACOS_PORT"
+  # Data of another version (2.x and 3.x Derby schemas differ) is not reused.
+  [ "$(node_version "$port")" = "$v" ] || rm -rf "$home/data"
   # Fresh logs each start: the class-loading check below reads them.
   rm -rf "$home/logs"
   mkdir -p "$home/logs" "$home/conf"
+  echo "$v" >"$home/version"
   local -a props=(
     "-Dnacos.home=$home"
-    "-Dserver.port=$port"
     "-Dnacos.server.ip=127.0.0.1"
     "-Dnacos.inetutils.ip-address=127.0.0.1"
     "-Dnacos.preferHostnameOverIp=false"
@@ -227,6 +301,40 @@ start_node() {
       "-Dnacos.core.auth.caching.enabled=false"
     )
   fi
+  local main=com.alibaba.nacos.Nacos cport="" extra_info=""
+  local -a args=()
+  # 2.x: server.port; 3.x: nacos.server.main.port below (server.port there would put the console
+  # on the server's port).
+  is3 "$v" || props+=("-Dserver.port=$port")
+  if is3 "$v"; then
+    [ -z "$members" ] || die "a cluster of Nacos $v is not supported by this script (2.x only)"
+    [ -f "$KIT/conf/application.properties" ] || die "Nacos $v needs the server kit's conf/, not found at $KIT (set NACOS3_KIT)"
+    case $V1_API in on) ;; off) ;; *) die "NACOS_V1_API must be on or off, not $V1_API" ;; esac
+    cport=$(os_free_port) || die "no free port for the Nacos console"
+    main=com.alibaba.nacos.bootstrap.NacosBootstrap
+    # 3.x reads its port from nacos.server.main.port (server.port alone leaves gRPC on 9848) and
+    # starts the console on a port of its own. A token key is needed even with auth off.
+    args=(
+      "--spring.config.additional-location=file:$KIT/conf/"
+      "--nacos.server.main.port=$port"
+      "--nacos.console.port=$cport"
+    )
+    props+=(
+      "-Dnacos.core.api.compatibility.client.enabled=$([ "$V1_API" = on ] && echo true || echo false)"
+      # Auth off means off for the admin API and the console too (3.x guards them apart); the
+      # test helpers read Nacos's own state through the admin API.
+      "-Dnacos.core.auth.admin.enabled=$auth"
+      "-Dnacos.core.auth.console.enabled=$auth"
+    )
+    if [ "$auth" != true ]; then
+      props+=(
+        "-Dnacos.core.auth.plugin.nacos.token.secret.key=$(head -c 32 /dev/urandom | base64 | tr -d '\n')"
+        "-Dnacos.core.auth.server.identity.key=fastify-nacos"
+        "-Dnacos.core.auth.server.identity.value=fastify-nacos-test"
+      )
+    fi
+    extra_info=", v1 API $V1_API, console :$cport"
+  fi
   # The server resolves relative paths (Tomcat's basedir, derby) against its working directory.
   (
     cd "$home"
@@ -234,16 +342,55 @@ start_node() {
     # C1 only (-XX:TieredStopAtLevel=1): a test server needs a quick start, not peak throughput;
     # on 2 cores it halves the time to ready (23-37 s to 14 s measured, busy machine).
     exec setsid java $JAVA_OPTS -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-OmitStackTraceInFastThrow \
-      "${props[@]}" -cp "$(cat "$lib/classpath")" com.alibaba.nacos.Nacos >"$home/logs/start.out" 2>&1 </dev/null
+      "${props[@]}" -cp "$(cat "$lib/classpath")" "$main" "${args[@]}" >"$home/logs/start.out" 2>&1 </dev/null
   ) &
   echo $! >"$(pid_file "$port")"
   echo "$auth" >"$home/auth"
-  say "starting Nacos $v on 127.0.0.1:$port (pid $!, auth=$auth, home $home)"
+  if is3 "$v"; then
+    echo "$V1_API" >"$home/v1-api"
+    echo "$cport" >"$home/console-port"
+  else
+    rm -f "$home/v1-api" "$home/console-port"
+  fi
+  say "starting Nacos $v on 127.0.0.1:$port (pid $!, auth=$auth$extra_info, home $home)"
+}
+
+# With auth on, wait for a login that succeeds: a fresh 3.x server has no admin password until one
+# is set (POST /v3/auth/user/admin, answered once per data directory), and for some seconds after
+# readiness its login can still answer 403. 2.x has its nacos/nacos user from the start.
+wait_login() {
+  local port=$1 start=$SECONDS v path code
+  [ "$(cat "$(node_home "$port")/auth" 2>/dev/null)" = true ] || return 0
+  v=$(node_version "$port")
+  if is3 "$v"; then
+    path=/nacos/v3/auth/user/login
+    code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' -X POST --data-urlencode "password=$ADMIN_PASSWORD" "http://127.0.0.1:$port/nacos/v3/auth/user/admin" || true)
+    say "admin password: POST /nacos/v3/auth/user/admin answered $code"
+  else
+    path=/nacos/v1/auth/login
+  fi
+  while :; do
+    code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' -X POST --data-urlencode username=nacos --data-urlencode "password=$ADMIN_PASSWORD" "http://127.0.0.1:$port$path" || true)
+    [ "$code" = 200 ] && break
+    if [ $((SECONDS - start)) -ge "$TIMEOUT" ]; then
+      say "Nacos on port $port: login as nacos still answered $code after ${TIMEOUT}s"
+      return 1
+    fi
+    sleep 0.5
+  done
+  say "login as nacos succeeds after $((SECONDS - start))s more"
+}
+
+# A 3.x console binds its port a few seconds after the server answers readiness.
+console_up() {
+  local f
+  f="$(node_home "$1")/console-port"
+  [ ! -f "$f" ] || ! port_free "$(cat "$f")"
 }
 
 wait_ready() {
   local port=$1 start=$SECONDS pid
-  while ! ready "$port"; do
+  while ! ready "$port" || ! console_up "$port"; do
     if ! pid=$(running_pid "$port"); then
       say "Nacos on port $port exited during start-up; last lines of its log:"
       tail -40 "$(node_home "$port")/logs/start.out" >&2 || true
@@ -262,6 +409,10 @@ wait_ready() {
     return 1
   fi
   say "Nacos ready on http://127.0.0.1:$port/nacos after $((SECONDS - start))s"
+  if ! wait_login "$port"; then
+    stop_node "$port"
+    return 1
+  fi
 }
 
 stop_node() {
@@ -282,6 +433,8 @@ stop_node() {
     while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
   fi
   rm -f "$(pid_file "$port")"
+  # Proven stopped: the process is gone and nothing answers on its ports any more.
+  nacos_ports_free "$port" || say "warning: port $port or its gRPC ports still answer after pid $pid exited"
   say "stopped Nacos on port $port (pid $pid)"
   return $classes_ok
 }
@@ -379,7 +532,7 @@ cmd_status() {
   local pid
   if pid=$(running_pid "$PORT"); then
     if ready "$PORT"; then
-      echo "running: pid $pid, http://127.0.0.1:$PORT/nacos, version $(installed_version), auth=$(cat "$(node_home "$PORT")/auth")"
+      echo "running: pid $pid, http://127.0.0.1:$PORT/nacos, version $(node_version "$PORT"), auth=$(cat "$(node_home "$PORT")/auth")$([ -f "$(node_home "$PORT")/v1-api" ] && echo ", v1 API $(cat "$(node_home "$PORT")/v1-api")")"
     else
       echo "starting: pid $pid on port $PORT"
     fi
@@ -400,5 +553,5 @@ case "${1:-}" in
   cluster-start) cmd_install; cmd_cluster_start ;;
   cluster-stop) cmd_cluster_stop ;;
   cluster-status) cmd_cluster_status ;;
-  *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -25,8 +25,8 @@ FILES=(test/contract/*.test.ts test/auth.test.ts)
 free_port() {
   local p i
   for i in $(seq 1 50); do
-    p=$((20000 + RANDOM % 10000))
-    if nacos_ports_free "$p"; then
+    p=$((21000 + RANDOM % 6000))
+    if nacos_ports_free "$p" -1000; then
       echo "$p"
       return 0
     fi

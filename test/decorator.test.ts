@@ -7,15 +7,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Type } from '@sinclair/typebox'
 import nacos, { NoInstanceError } from '../src/index.ts'
-import { NACOS_ADDR, listInstances, nacosRequest, uniqueService, waitFor } from './helpers/nacos-api.ts'
+import { NACOS_ADDR, listInstances, nacosRequest, publishConfig, readConfig, uniqueService, waitFor } from './helpers/nacos-api.ts'
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'nacos-decorator-'))
 t.teardown(() => { rmSync(cacheDir, { recursive: true, force: true }) })
 const base = { serverAddr: NACOS_ADDR, ip: '127.0.0.1', dotenv: false, handleSignals: false, logLevel: 'warn' as const, cacheDir }
 
 async function publish (dataId: string, content: string): Promise<void> {
-  const res = await nacosRequest('/v1/cs/configs', { dataId, group: 'DEFAULT_GROUP', content }, 'POST')
-  t.equal(await res.text(), 'true', `published ${dataId}`)
+  await publishConfig(dataId, content)
+  t.pass(`published ${dataId}`)
 }
 
 t.test('a service found with pick() answers through pickUrl(); round-robin alternates between two instances', async (t) => {
@@ -66,7 +66,7 @@ t.test('pick() of a service nobody provides rejects with FST_NACOS_NO_INSTANCE (
 t.test('configs are loaded before ready, typed by their schema, and kept current', async (t) => {
   const dataId = `${uniqueService('settings')}.yaml`
   await publish(dataId, 'greeting: hello\nlimit: 3\n')
-  await waitFor(async () => (await (await nacosRequest('/v1/cs/configs', { dataId, group: 'DEFAULT_GROUP' })).text()).includes('hello'))
+  await waitFor(async () => (await readConfig(dataId) ?? '').includes('hello'))
   const Settings = Type.Object({ greeting: Type.String(), limit: Type.Integer({ default: 10 }) })
   const entry = { dataId, key: 'settings', schema: Settings }
   const app = Fastify()
@@ -97,7 +97,7 @@ t.test('configs are loaded before ready, typed by their schema, and kept current
 t.test('an invalid preloaded config fails start-up with a message naming it, and nothing stays open', async (t) => {
   const dataId = `${uniqueService('bad')}.json`
   await publish(dataId, '{"port": "eighty"}')
-  await waitFor(async () => (await (await nacosRequest('/v1/cs/configs', { dataId, group: 'DEFAULT_GROUP' })).text()).includes('eighty'))
+  await waitFor(async () => (await readConfig(dataId) ?? '').includes('eighty'))
   const app = Fastify()
   app.register(nacos, { ...base, registerEnabled: false, configs: [{ dataId, schema: Type.Object({ port: Type.Integer() }) }] })
   const err = await app.ready().then(() => undefined, (e: unknown) => e as Error & { code?: string })

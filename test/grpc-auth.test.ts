@@ -2,20 +2,14 @@
 // ones fail clearly, and after a restart the transport reconnects, logs in again and redoes its
 // registration, its watch and its config follow.
 import t from 'tap'
-import { uniqueService, waitFor, type NacosHost } from './helpers/nacos-api.ts'
+import { listInstances, tokenFor, uniqueService, waitFor, type NacosHost } from './helpers/nacos-api.ts'
 import { startNacos, stopNacos } from './helpers/private-nacos.ts'
 import { freeNacosPort } from './helpers/ports.ts'
 import { GROUP, byPort, instance, recordConfig, recordWatch, transport } from './helpers/grpc.ts'
 
-async function tokenFor (addr: string): Promise<string> {
-  const res = await fetch(`http://${addr}/nacos/v1/auth/login`, { method: 'POST', body: new URLSearchParams({ username: 'nacos', password: 'nacos' }) })
-  return (await res.json() as { accessToken: string }).accessToken
-}
-
+/** The instances Nacos lists, asked with a token (the server has auth on). */
 async function listAuthed (addr: string, service: string): Promise<NacosHost[]> {
-  const res = await fetch(`http://${addr}/nacos/v1/ns/instance/list?serviceName=${service}&accessToken=${await tokenFor(addr)}`)
-  if (res.status !== 200) throw new Error(`list: ${res.status}`)
-  return (await res.json() as { hosts: NacosHost[] }).hosts
+  return await listInstances(service, { addr, token: await tokenFor(addr) })
 }
 
 t.test('private auth-enabled server: credentials work, none or wrong ones fail clearly; restarted: reconnect, redo, pushes again', { timeout: 300_000 }, async (t) => {

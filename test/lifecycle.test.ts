@@ -3,11 +3,14 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import nacos from '../src/index.ts'
-import { NACOS_ADDR, listInstances, nacosRequest, uniqueService, waitFor } from './helpers/nacos-api.ts'
+import { NACOS_ADDR, hasV1Api, instanceCall, listInstances, uniqueService, waitFor } from './helpers/nacos-api.ts'
 import { startApp } from './helpers/child.ts'
 import { SUITE_TRANSPORT } from './helpers/transports.ts'
 
 const base = { serverAddr: NACOS_ADDR, ip: '127.0.0.1', dotenv: false, handleSignals: false, logLevel: 'warn' as const }
+
+// The tests that name the HTTP transport need the v1 HTTP API (Nacos 3 may have it off; 3.2 has none).
+const NO_V1 = !await hasV1Api() && 'the server has no v1 HTTP API (Nacos 3 with it off): the HTTP transport cannot run there'
 
 t.test('registers once listening, with ip, port and metadata visible in Nacos', async (t) => {
   const serviceName = uniqueService('lifecycle')
@@ -47,7 +50,7 @@ t.test('an app that is only inject()ed never registers', async (t) => {
   await app.close()
 })
 
-t.test('HTTP: heartbeats on our schedule keep an instance alive past a short deregister time', async (t) => {
+t.test('HTTP: heartbeats on our schedule keep an instance alive past a short deregister time', { skip: NO_V1 }, async (t) => {
   // The SDK's own beat loop would first beat after ~10 s, long after Nacos expired us (3 s).
   const serviceName = uniqueService('beats')
   const app = Fastify()
@@ -64,7 +67,7 @@ t.test('HTTP: heartbeats on our schedule keep an instance alive past a short der
   t.ok(app.nacos.status().counts.beats >= 6, `beats sent: ${app.nacos.status().counts.beats}`)
 })
 
-t.test('HTTP: re-registers, metadata and all, when Nacos forgets the instance (beat answered 20404)', async (t) => {
+t.test('HTTP: re-registers, metadata and all, when Nacos forgets the instance (beat answered 20404)', { skip: NO_V1 }, async (t) => {
   const serviceName = uniqueService('forgotten')
   const app = Fastify()
   await app.register(nacos, { ...base, transport: 'http', serviceName, heartbeatInterval: 0.5, deregisterTime: 5, metadata: { keep: 'me' } })
@@ -72,8 +75,7 @@ t.test('HTTP: re-registers, metadata and all, when Nacos forgets the instance (b
   await app.listen({ port: 0, host: '127.0.0.1' })
   const port = (app.server.address() as { port: number }).port
   await waitFor(async () => (await listInstances(serviceName)).length === 1)
-  const res = await nacosRequest('/v1/ns/instance', { serviceName, ip: '127.0.0.1', port: String(port), ephemeral: 'true' }, 'DELETE')
-  t.equal(res.status, 200)
+  await instanceCall('DELETE', { serviceName, ip: '127.0.0.1', port: String(port), ephemeral: 'true' })
   const removedAt = Date.now()
   await waitFor(() => app.nacos.status().counts.reRegistrations >= 1, 3000, 5)
   t.comment(`removed behind our back → registered again: ${Date.now() - removedAt} ms (heartbeat 0.5 s)`)

@@ -8,7 +8,9 @@ export NACOS_PORT=${first##*:}
 ensure_nacos() {
   started=0
   trap 'if [ "$started" = 1 ]; then bash scripts/nacos.sh stop || true; fi' EXIT
-  if curl -s -o /dev/null -m 2 -w '%{http_code}' "http://$first/nacos/v1/console/health/readiness" | grep -q 200; then
+  # 3.x answers readiness on its admin API (its v1 console path answers 410), 2.x on the v1 path.
+  if curl -s -o /dev/null -m 2 -w '%{http_code}' "http://$first/nacos/v3/admin/core/state/readiness" | grep -q 200 \
+      || curl -s -o /dev/null -m 2 -w '%{http_code}' "http://$first/nacos/v1/console/health/readiness" | grep -q 200; then
     echo "== using the Nacos server that answers on $first" >&2
   else
     echo "== no Nacos on $first: installing and starting one" >&2

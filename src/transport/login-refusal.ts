@@ -3,6 +3,13 @@
 // login failed and why, once); a server that wants a token refuses them, and the login's refusal
 // is the error to act on.
 
+/**
+ * Where both transports log in: the v3 path first (Nacos 3; its v1 path is part of the client API
+ * 3.2 removed), the v1 path only when the v3 one answers 404 or 501 (2.x), as the Java client's
+ * HttpLoginProcessor does.
+ */
+export const LOGIN_PATHS = { v3: '/v3/auth/user/login', v1: '/v1/auth/login' } as const
+
 export interface Refusal<E extends Error = Error> {
   err: E
   at: number

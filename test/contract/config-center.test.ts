@@ -10,12 +10,12 @@ import { NacosHttpClient, type SdkRequestOptions, type SdkResponse } from '../..
 import { HttpConfig } from '../../src/transport/http/config.ts'
 import { ConfigCenter } from '../../src/config/center.ts'
 import { ConfigInvalidError } from '../../src/errors.ts'
-import { NACOS_ADDR, nacosRequest, uniqueService, waitFor } from '../helpers/nacos-api.ts'
+import { NACOS_ADDR, publishConfig, readConfig, uniqueService, waitFor } from '../helpers/nacos-api.ts'
 import { closedPort, recordingLog } from '../helpers/instances.ts'
 import { TRANSPORTS, openTransport, type TransportName } from '../helpers/transports.ts'
 import { parseServer } from '../../src/server-addr.ts'
 
-let transportName: TransportName = TRANSPORTS[0]
+let transportName: TransportName = TRANSPORTS[0] ?? 'grpc'
 
 /** Counts requests, so a test can tell that nothing polls any more. */
 class CountingClient extends NacosHttpClient {
@@ -66,10 +66,8 @@ function countingSetup (t: { teardown: (fn: () => void) => void }) {
  * serves it (a publish becomes readable a few milliseconds later).
  */
 async function publish (dataId: string, content: string, type = 'text'): Promise<void> {
-  const res = await nacosRequest('/v1/cs/configs', { dataId, group: 'DEFAULT_GROUP', content, type }, 'POST')
-  const answer = await res.text()
-  if (answer !== 'true') throw new Error(`publish ${dataId}: ${res.status} ${answer}`)
-  await waitFor(async () => await (await nacosRequest('/v1/cs/configs', { dataId, group: 'DEFAULT_GROUP' })).text() === content)
+  await publishConfig(dataId, content, { type })
+  await waitFor(async () => await readConfig(dataId) === content)
 }
 
 const uniqueId = (ext: string): string => `${uniqueService('cc')}.${ext}`
@@ -105,7 +103,7 @@ for (const name of TRANSPORTS) {
       const changed = nextValue((fn) => center.watch(dataId, {}, fn), (v) => (v as { level?: number } | undefined)?.level === 2)
       await center.publish(dataId, { level: 2 })
       const changeDelay = await changed - start
-      t.same(JSON.parse(await (await nacosRequest('/v1/cs/configs', { dataId, group: 'DEFAULT_GROUP' })).text()), { level: 2 }, 'Nacos holds what publish() sent')
+      t.same(JSON.parse(await readConfig(dataId) ?? ''), { level: 2 }, 'Nacos holds what publish() sent')
 
       start = Date.now()
       const removed = nextValue((fn) => center.watch(dataId, {}, fn), (v) => v === undefined)

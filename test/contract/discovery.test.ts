@@ -10,7 +10,7 @@ import { closedPort, deregister, openPorts, register } from '../helpers/instance
 import { discoverySetup, oneOfTwoRegistered as twoPorts, ports, seen } from '../helpers/discovery.ts'
 import { TRANSPORTS, type TransportName } from '../helpers/transports.ts'
 
-let transportName: TransportName = TRANSPORTS[0]
+let transportName: TransportName = TRANSPORTS[0] ?? 'grpc'
 const setup = async (t: Parameters<typeof discoverySetup>[0], opts: Parameters<typeof discoverySetup>[2] = {}) => await discoverySetup(t, transportName, opts)
 const oneOfTwoRegistered = async (t: Parameters<typeof discoverySetup>[0], prefix: string, opts: Parameters<typeof discoverySetup>[2] = {}) => await twoPorts(t, transportName, prefix, opts)
 

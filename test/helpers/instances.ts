@@ -3,7 +3,7 @@
 // health-checks persistent instances over TCP, so a port that listens stays healthy, a closed one
 // stays unhealthy, and no check ever leaves the machine.
 import { createServer, type Server } from 'node:net'
-import { NACOS_ADDR, nacosRequest } from './nacos-api.ts'
+import { NACOS_ADDR, instanceCall } from './nacos-api.ts'
 
 export interface ApiInstance {
   port: number
@@ -15,7 +15,7 @@ export interface ApiInstance {
 }
 
 export async function register (service: string, spec: ApiInstance, addr = NACOS_ADDR): Promise<void> {
-  const res = await nacosRequest('/v1/ns/instance', {
+  await instanceCall('POST', {
     serviceName: service,
     ip: '127.0.0.1',
     port: String(spec.port),
@@ -25,21 +25,17 @@ export async function register (service: string, spec: ApiInstance, addr = NACOS
     ephemeral: 'false',
     clusterName: spec.clusterName ?? 'DEFAULT',
     metadata: JSON.stringify(spec.metadata ?? {})
-  }, 'POST', addr)
-  const text = await res.text()
-  if (text !== 'ok') throw new Error(`register ${service} 127.0.0.1:${spec.port}: ${res.status} ${text}`)
+  }, addr)
 }
 
 export async function deregister (service: string, spec: ApiInstance, addr = NACOS_ADDR): Promise<void> {
-  const res = await nacosRequest('/v1/ns/instance', {
+  await instanceCall('DELETE', {
     serviceName: service,
     ip: '127.0.0.1',
     port: String(spec.port),
     clusterName: spec.clusterName ?? 'DEFAULT',
     ephemeral: 'false'
-  }, 'DELETE', addr)
-  const text = await res.text()
-  if (text !== 'ok') throw new Error(`deregister ${service} 127.0.0.1:${spec.port}: ${res.status} ${text}`)
+  }, addr)
 }
 
 /** `count` TCP ports that accept connections, closed by the returned function. */

@@ -8,7 +8,13 @@ import { fileURLToPath } from 'node:url'
 import { NACOS_ADDR } from './nacos-api.ts'
 
 const DIR = fileURLToPath(new URL('../interop/', import.meta.url))
-const CLASSPATH = join(DIR, 'target', 'classpath.txt')
+/**
+ * The official client's version: NACOS_JAVA_CLIENT_VERSION, else the one matching the server line
+ * (NACOS_VERSION 3.x: 3.0.3; 2.x: the pom's 2.5.1). Each version is built in its own folder.
+ */
+export const JAVA_CLIENT_VERSION = process.env.NACOS_JAVA_CLIENT_VERSION ?? (process.env.NACOS_VERSION?.startsWith('3.') === true ? '3.0.3' : '2.5.1')
+const BUILD = join(DIR, 'target', `client-${JAVA_CLIENT_VERSION}`)
+const CLASSPATH = join(BUILD, 'classpath.txt')
 
 export interface PeerEvent {
   event: string
@@ -45,11 +51,11 @@ export function buildPeer (): string {
   if (!has('java')) throw new Error('interop: `java` not found; install a JDK 17+ (README prerequisites)')
   if (built < sources) {
     if (!has('mvn')) throw new Error('interop: `mvn` not found; install Apache Maven (README prerequisites): it builds test/interop')
-    execFileSync('mvn', ['-B', '-q', 'package'], { cwd: DIR, stdio: ['ignore', 'inherit', 'inherit'] })
+    execFileSync('mvn', ['-B', '-q', `-Dnacos.client.version=${JAVA_CLIENT_VERSION}`, 'package'], { cwd: DIR, stdio: ['ignore', 'inherit', 'inherit'] })
     // Maven leaves an unchanged classpath.txt with its old date: date it by this build.
     utimesSync(CLASSPATH, new Date(), new Date())
   }
-  return `${join(DIR, 'target', 'classes')}:${readFileSync(CLASSPATH, 'utf8').trim()}`
+  return `${join(BUILD, 'classes')}:${readFileSync(CLASSPATH, 'utf8').trim()}`
 }
 
 export class JavaPeer {

@@ -40,14 +40,15 @@ export function gone (pid: number): boolean {
 const nacosPorts = (port: number): number[] => [port, port + 1000, port + 1001, port - 1000]
 
 /**
- * An HTTP port for a private Nacos: nothing listens on it nor on its gRPC and Raft ports, and none
- * of them is one of the ports of the servers in `besides` (not started yet). Drawn below the OS's
- * ephemeral range, so these ports cannot be taken by an outgoing socket.
+ * An HTTP port for a private Nacos: nothing listens on it, on its gRPC ports (+1000, +1001) nor on
+ * its Raft port (-1000, which a 3.x server binds even standalone), and none of them is one of the
+ * ports of the servers in `besides` (not started yet). Drawn below the OS's ephemeral range, so
+ * these ports cannot be taken by an outgoing socket.
  */
 export async function freeNacosPort (besides: number[] = []): Promise<number> {
   const taken = new Set(besides.flatMap(nacosPorts))
   for (let i = 0; i < 50; i++) {
-    const port = 20000 + Math.floor(Math.random() * 10000)
+    const port = 21000 + Math.floor(Math.random() * 6000)
     const ports = nacosPorts(port)
     if (ports.some((p) => taken.has(p))) continue
     if ((await Promise.all(ports.map(refused))).every(Boolean)) return port

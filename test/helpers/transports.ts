@@ -6,8 +6,16 @@ import { loadTransport } from '../../src/transport/load.ts'
 import type { Transport } from '../../src/transport/types.ts'
 import { NACOS_ADDR } from './nacos-api.ts'
 
-export const TRANSPORTS = ['http', 'grpc'] as const
-export type TransportName = (typeof TRANSPORTS)[number]
+const ALL = ['http', 'grpc'] as const
+export type TransportName = (typeof ALL)[number]
+
+/**
+ * Both, unless NACOS_TRANSPORTS names some (comma-separated): a server without the v1 HTTP API
+ * (Nacos 3 with it off, 3.2) is run with NACOS_TRANSPORTS=grpc, the only transport it serves.
+ */
+export const TRANSPORTS: readonly TransportName[] = process.env.NACOS_TRANSPORTS
+  ? ALL.filter((name) => process.env.NACOS_TRANSPORTS?.split(',').map((s) => s.trim()).includes(name))
+  : ALL
 
 /**
  * The transport of the plugin-level tests (lifecycle, routes, demo...): the plugin's default,

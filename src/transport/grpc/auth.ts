@@ -1,5 +1,6 @@
 // Credentials for gRPC requests, as the Java client sends them in each request's headers:
-//  - username/password: a login over HTTP (POST /nacos/v1/auth/login) gives `accessToken` and
+//  - username/password: a login over HTTP (POST /nacos/v3/auth/user/login; on a server that answers
+//    it 404 or 501, i.e. 2.x, POST /nacos/v1/auth/login, as the Java client) gives `accessToken` and
 //    `tokenTtl` (seconds); the token goes in the `accessToken` header; it is renewed when a
 //    request is made within the last 1/15..1/10 of its life (the Java client's window), and
 //    again when the server answers 403 (at most once every few seconds);
@@ -12,7 +13,7 @@ import { createHmac } from 'node:crypto'
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { GrpcTransportError } from './errors.js'
-import { loginDue, withoutTokenWarning, type Refusal } from '../login-refusal.js'
+import { LOGIN_PATHS, loginDue, withoutTokenWarning, type Refusal } from '../login-refusal.js'
 import type { GrpcLog, ServerAddress } from './link.js'
 
 export interface AuthOptions {
@@ -51,6 +52,8 @@ export class Auth {
   #refusal: Refusal<GrpcTransportError> | undefined
   #closed = false
   readonly #pending = new Set<{ destroy: () => void }>()
+  /** Servers that answered the v3 login path 404/501 (2.x): they are asked the v1 path only. */
+  readonly #v1Login = new Set<string>()
 
   constructor (opts: AuthOptions) {
     this.#opts = opts
@@ -124,7 +127,7 @@ export class Auth {
       if (this.#closed) throw new GrpcTransportError('closed', 'the Nacos gRPC transport is closed (login not attempted)')
       const where = `${server.host}:${server.port}`
       try {
-        const { status, text } = await this.#post(server, new URLSearchParams({ username: this.#opts.username ?? '', password: this.#opts.password ?? '' }).toString())
+        const { status, text } = await this.#loginRequest(server, where)
         if (status !== 200) {
           answered++
           reasons.push(`${where} answered ${status}${text ? ` (${text.slice(0, 200)})` : ''}`)
@@ -159,7 +162,18 @@ export class Auth {
     this.#refusal = { err, at: this.#lastLogin, announced: this.#refusal?.announced ?? false }
   }
 
-  #post (server: ServerAddress, form: string): Promise<{ status: number, text: string }> {
+  /** The v3 login, or the v1 one on a server without it (remembered per server). */
+  async #loginRequest (server: ServerAddress, where: string): Promise<{ status: number, text: string }> {
+    const form = new URLSearchParams({ username: this.#opts.username ?? '', password: this.#opts.password ?? '' }).toString()
+    if (!this.#v1Login.has(where)) {
+      const answer = await this.#post(server, LOGIN_PATHS.v3, form)
+      if (answer.status !== 404 && answer.status !== 501) return answer
+      this.#v1Login.add(where)
+    }
+    return await this.#post(server, LOGIN_PATHS.v1, form)
+  }
+
+  #post (server: ServerAddress, path: string, form: string): Promise<{ status: number, text: string }> {
     const prefix = this.#opts.contextPath ?? '/nacos'
     const send = this.#opts.loginHttps === true ? httpsRequest : httpRequest
     return new Promise((resolve, reject) => {
@@ -167,7 +181,7 @@ export class Auth {
         host: server.host,
         port: server.port,
         method: 'POST',
-        path: `${prefix}/v1/auth/login`,
+        path: `${prefix}${path}`,
         agent: false,
         timeout: this.#opts.timeoutMs,
         headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(form), connection: 'close' }

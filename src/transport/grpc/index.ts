@@ -37,7 +37,7 @@ export interface GrpcTransportOptions {
   grpcPortOffset?: number
   /** Namespace id (default 'public'; config requests send Nacos's empty tenant for it). */
   namespace?: string
-  /** Log in with these (POST /nacos/v1/auth/login); the token goes in every request's headers. */
+  /** Log in with these (POST /nacos/v3/auth/user/login, on 2.x /nacos/v1/auth/login); the token goes in every request's headers. */
   username?: string
   password?: string
   /** Sign requests as the Java client's RAM (AK/SK) plugin does. */

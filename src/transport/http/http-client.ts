@@ -10,7 +10,7 @@
 // without the v1 API (410 Gone, Nacos 3.2+) fails every request with FST_NACOS_WRONG_TRANSPORT,
 // said once at warn: retrying cannot help, another transport does.
 import { ClosedError, NacosAuthError, RequestFailedError, WrongTransportError } from '../../errors.js'
-import { loginDue, withoutTokenWarning, type Refusal } from '../login-refusal.js'
+import { LOGIN_PATHS, loginDue, withoutTokenWarning, type Refusal } from '../login-refusal.js'
 
 export interface SdkRequestOptions {
   method?: string
@@ -75,6 +75,8 @@ export class NacosHttpClient implements SdkHttpClient {
   readonly #tokens = new Map<string, Token>()
   readonly #logins = new Map<string, Promise<Token>>()
   readonly #refusals = new Map<string, Refusal>()
+  /** Servers that answered the v3 login path 404/501 (2.x): they are asked the v1 path only. */
+  readonly #v1Login = new Set<string>()
   readonly #inflight = new Set<AbortController>()
   #closed = false
   #warnedGone = false
@@ -194,16 +196,28 @@ export class NacosHttpClient implements SdkHttpClient {
     return (await pending).value
   }
 
+  /** The v3 login, or the v1 one on a server that answers it 404/501 (2.x; remembered per server). */
+  async #loginRequest (root: string): Promise<{ url: URL, res: SdkResponse }> {
+    const init = {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+      body: new URLSearchParams({ username: this.#username ?? '', password: this.#password ?? '' }).toString()
+    }
+    if (!this.#v1Login.has(root)) {
+      const url = new URL(`${root}${LOGIN_PATHS.v3}`)
+      const res = await this.#fetch(url, init, this.#timeout)
+      if (res.status !== 404 && res.status !== 501) return { url, res }
+      this.#v1Login.add(root)
+    }
+    const url = new URL(`${root}${LOGIN_PATHS.v1}`)
+    return { url, res: await this.#fetch(url, init, this.#timeout) }
+  }
+
   async #login (root: string): Promise<Token> {
-    const body = new URLSearchParams({ username: this.#username ?? '', password: this.#password ?? '' }).toString()
-    const url = new URL(`${root}/v1/auth/login`)
+    let url = new URL(root)
     let res: SdkResponse
     try {
-      res = await this.#fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
-        body
-      }, this.#timeout)
+      ({ url, res } = await this.#loginRequest(root))
     } catch (err) {
       const code = err instanceof RequestFailedError ? err.reason : ''
       // Nacos 2.3 answers a wrong user or password with the status line "HTTP/1.1 0", which
