@@ -163,7 +163,7 @@ const SETTINGS = {
   grpcRedoInterval: setting({ env: 'NACOS_GRPC_REDO_INTERVAL', key: 'grpcRedoIntervalMs', schema: Type.Integer({ default: 3000, minimum: 100, maximum: 600000, description: 'gRPC transport: how often registrations and subscriptions not confirmed on the connection are sent again, ms (as the Java client\'s redo task)' }) }),
   cacheDir: setting({
     env: 'NACOS_CACHE_DIR',
-    schema: Type.Optional(Type.String({ minLength: 1, description: 'directory for config snapshots; default: `<os tmpdir>/fastify-nacos`' })),
+    schema: Type.Optional(Type.String({ minLength: 1, description: 'directory for config snapshots (http transport; gRPC keeps none); default: `<os tmpdir>/fastify-nacos`' })),
     resolve: (raw): string => raw ?? join(tmpdir(), 'fastify-nacos')
   }),
   monitoringToken: setting({
