@@ -1,6 +1,6 @@
 // Every error of the plugin, made with @fastify/error: a stable `err.code` users can match on and
 // the HTTP status the monitoring routes answer with. Nothing else under src/ defines an error.
-import createError from '@fastify/error'
+import { createError } from '@fastify/error'
 
 const BadSettingError = createError<[what: string, expected: string]>(
   'FST_NACOS_BAD_SETTING', 'fastify-nacos: invalid %s: expected %s', 500)

@@ -13,6 +13,7 @@ import { IP_TYPES } from './ip.js'
 import { parseServerList, SERVER_FORMS, type NacosServer } from './server-addr.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+type LogLevel = (typeof LOG_LEVELS)[number]
 export const TRANSPORTS = ['http', 'grpc'] as const
 const SERVER = '(https?://)?(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9_.-]+)(:\\d{1,5})?(/[A-Za-z0-9_.~/-]*)?'
 export const SERVER_LIST = `^\\s*${SERVER}(\\s*,\\s*${SERVER})*\\s*$`
@@ -114,7 +115,9 @@ const SETTINGS = {
     { default: 5, minimum: 0.1, maximum: 3600, description: 'heartbeat interval, seconds (a setting of the HTTP transport, whose beats keep the instance alive)' }),
   deregisterTime: seconds('NACOS_DEREGISTER_TIME', 'deregisterTimeMs',
     { default: 10, minimum: 0.2, maximum: 86400, description: 'seconds without heartbeat after which Nacos removes the instance (marked unhealthy after 3 intervals or this, whichever is sooner; a setting of the HTTP transport)' }),
-  logLevel: setting({ env: 'NACOS_LOG_LEVEL', schema: Type.Optional(Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { description: 'level of the plugin\'s logger (`debug` shows every Nacos call); default: the app logger\'s level' })) }),
+  // The option's type has no `undefined`: Fastify's own register options declare `logLevel` too,
+  // and under exactOptionalPropertyTypes the two must agree.
+  logLevel: setting({ env: 'NACOS_LOG_LEVEL', toEnv: (level: LogLevel) => level, schema: Type.Optional(Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { description: 'level of the plugin\'s logger (`debug` shows every Nacos call); default: the app logger\'s level' })) }),
   username: setting({ env: 'NACOS_USERNAME', schema: Type.Optional(Type.String({ minLength: 1, description: 'Nacos user (auth enabled servers)' })) }),
   password: setting({ env: 'NACOS_PASSWORD', secret: true, schema: Type.Optional(Type.String({ minLength: 1, description: 'Nacos password; never logged' })) }),
   accessKey: setting({ env: 'NACOS_ACCESS_KEY', secret: true, schema: Type.Optional(Type.String({ minLength: 1, description: 'Alibaba Cloud access key (MSE); never logged' })) }),
@@ -160,7 +163,7 @@ const SETTINGS = {
   grpcRedoInterval: setting({ env: 'NACOS_GRPC_REDO_INTERVAL', key: 'grpcRedoIntervalMs', schema: Type.Integer({ default: 3000, minimum: 100, maximum: 600000, description: 'gRPC transport: how often registrations and subscriptions not confirmed on the connection are sent again, ms (as the Java client\'s redo task)' }) }),
   cacheDir: setting({
     env: 'NACOS_CACHE_DIR',
-    schema: Type.Optional(Type.String({ minLength: 1, description: 'directory for config snapshots; default: `<os tmpdir>/fastify-nacos`' })),
+    schema: Type.Optional(Type.String({ minLength: 1, description: 'directory for config snapshots (http transport; gRPC keeps none); default: `<os tmpdir>/fastify-nacos`' })),
     resolve: (raw): string => raw ?? join(tmpdir(), 'fastify-nacos')
   }),
   monitoringToken: setting({

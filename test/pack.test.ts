@@ -188,12 +188,17 @@ t.test('installed into a fresh CommonJS project on fastify ' + LOWEST_FASTIFY + 
     'app.js': CJS_APP,
     'plugins/nacos.js': CJS_PLUGIN,
     'typed.ts': CJS_TS,
-    'tsconfig.json': JSON.stringify({ ...TSCONFIG, compilerOptions: { ...TSCONFIG.compilerOptions, outDir: 'typed-out' }, include: ['typed.ts'] }, null, 2)
+    'tsconfig.json': JSON.stringify({ ...TSCONFIG, compilerOptions: { ...TSCONFIG.compilerOptions, outDir: 'typed-out' }, include: ['typed.ts'] }, null, 2),
+    // Older CommonJS projects: module commonjs, node10 resolution (no `exports`: the `types` field).
+    'tsconfig.node10.json': JSON.stringify({ ...TSCONFIG, compilerOptions: { ...TSCONFIG.compilerOptions, module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true, outDir: 'typed-node10' }, include: ['typed.ts'] }, null, 2)
   }, [`fastify@${LOWEST_FASTIFY}`, '@fastify/autoload@6', 'fastify-plugin@5', `typescript@${version('typescript')}`, `@types/node@${version('@types/node')}`])
 
   await t.resolves(run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { cwd: root }), 'a CommonJS TypeScript file compiles against the types (strict, NodeNext)')
   const { stdout, stderr } = await run(process.execPath, ['typed-out/typed.js'], { cwd: root })
   t.same(JSON.parse(stdout), { plugin: 'function', code: 'FST_NACOS_BAD_SETTING' }, 'and its compiled require() gets the plugin and the named exports')
   t.equal(stderr, '', 'with no warning')
+  await t.resolves(run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.node10.json')], { cwd: root }), 'it compiles with module commonjs and node10 resolution too')
+  const node10 = await run(process.execPath, ['typed-node10/typed.js'], { cwd: root })
+  t.same(JSON.parse(node10.stdout), { plugin: 'function', code: 'FST_NACOS_BAD_SETTING' }, 'and runs')
   await servesAndLeaves(t, root, 'app.js')
 })
