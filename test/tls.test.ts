@@ -83,17 +83,18 @@ for (const transport of TRANSPORTS) {
   })
 }
 
-t.test('grpc: the gRPC port\'s CA and server name from the settings (NACOS_TLS_CA, NACOS_TLS_SERVER_NAME), no gRPC variable', { skip }, async (t) => {
+t.test('grpc: the CA and server name from the settings (NACOS_TLS_CA, NACOS_TLS_SERVER_NAME) serve the gRPC port and the login, no other variable', { skip }, async (t) => {
   const q = await freeNacosPort()
-  await terminator(t, q, Number(nacosPort), ['http/1.1'])
+  const http = await terminator(t, q, Number(nacosPort), ['http/1.1'], { key: namedKey, cert: namedCert })
   const grpc = await terminator(t, q + 1000, Number(nacosPort) + 1000, ['h2'], { key: namedKey, cert: namedCert })
   const serviceName = uniqueService('tls-settings')
   const app = await startApp({
     NACOS_SERVER_ADDR: `https://127.0.0.1:${q}`,
     NACOS_TRANSPORT: 'grpc',
     NACOS_SERVICE_NAME: serviceName,
-    // The login goes to the HTTP port with Node's https, which reads this one.
-    NODE_EXTRA_CA_CERTS: certFile,
+    // The login goes to the HTTP port over https with the same CA and name: no NODE_EXTRA_CA_CERTS.
+    NACOS_USERNAME: 'nacos',
+    NACOS_PASSWORD: 'nacos',
     NACOS_TLS_CA: namedCert,
     // The gRPC port's certificate names nacos.test only: checked against it, not against 127.0.0.1.
     NACOS_TLS_SERVER_NAME: 'nacos.test'
@@ -102,5 +103,7 @@ t.test('grpc: the gRPC port\'s CA and server name from the settings (NACOS_TLS_C
   const [host] = await waitFor(async () => { const l = await listInstances(serviceName); return l.length > 0 ? l : undefined }, 15_000)
     .catch((err: Error) => { t.comment(app.output().slice(-2000)); throw err })
   t.match(host, { ip: '127.0.0.1', port: app.port })
+  t.ok(http.handshakes() >= 1, `TLS to the HTTP port: ${http.handshakes()} connection(s) (the login)`)
   t.ok(grpc.handshakes() >= 1, `TLS to the gRPC port: ${grpc.handshakes()} connection(s)`)
+  t.notMatch(app.output(), /error|fail/i, 'the login went through: nothing went wrong on the way')
 })

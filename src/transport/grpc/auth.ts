@@ -24,6 +24,8 @@ export interface AuthOptions {
   secretKey?: string | undefined
   /** Log in over https instead of http. */
   loginHttps?: boolean
+  /** With loginHttps: the CA(s) to trust, a client certificate and key, the name to check the server's certificate against (the gRPC channel's settings). */
+  tls?: { ca?: Buffer | undefined, cert?: Buffer | undefined, key?: Buffer | undefined, servername?: string | undefined }
   /** Path prefix of Nacos's HTTP API (default /nacos). */
   contextPath?: string
   timeoutMs: number
@@ -175,9 +177,13 @@ export class Auth {
 
   #post (server: ServerAddress, path: string, form: string): Promise<{ status: number, text: string }> {
     const prefix = this.#opts.contextPath ?? '/nacos'
-    const send = this.#opts.loginHttps === true ? httpsRequest : httpRequest
+    const https = this.#opts.loginHttps === true
+    const send = https ? httpsRequest : httpRequest
+    // Unset fields stay out: https then trusts Node's roots (and NODE_EXTRA_CA_CERTS) and checks the host.
+    const tls = https ? Object.fromEntries(Object.entries(this.#opts.tls ?? {}).filter(([, v]) => v !== undefined)) : {}
     return new Promise((resolve, reject) => {
       const req = send({
+        ...tls,
         host: server.host,
         port: server.port,
         method: 'POST',

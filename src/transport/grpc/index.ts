@@ -128,6 +128,7 @@ export function createGrpcTransport (options: GrpcTransportOptions): Transport {
     accessKey: options.accessKey,
     secretKey: options.secretKey,
     loginHttps: typeof options.tls === 'object' && options.tls.loginHttps === true,
+    ...(typeof options.tls === 'object' ? { tls: { ca: options.tls.rootCerts, cert: options.tls.certChain, key: options.tls.privateKey, servername: options.tls.serverName } } : {}),
     contextPath: options.contextPath ?? '/nacos',
     timeoutMs: requestTimeoutMs,
     log
