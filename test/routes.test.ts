@@ -6,6 +6,7 @@ import { listInstances, nacosRequest, uniqueService, waitFor } from './helpers/n
 import { deregister, openPorts, register } from './helpers/instances.ts'
 import { AUTH, PREFIX, SECRETS, TOKEN, monitoredApp, secretValues } from './helpers/monitoring.ts'
 import { errorHandler, scrubber } from '../src/routes/errors.ts'
+import { SUITE_TRANSPORT } from './helpers/transports.ts'
 import { MAX_LOOKUPS, type MonitoringError, type MonitoringHealthDown, type MonitoringInstanceList, type MonitoringService } from '../src/index.ts'
 
 async function call<T> (app: FastifyInstance, options: InjectOptions): Promise<{ status: number, body: T, headers: Record<string, unknown>, raw: string }> {
@@ -265,11 +266,17 @@ t.test(`the API follows at most ${MAX_LOOKUPS} services: 429 while all were look
   t.equal((await app.inject(`${PREFIX}/service/${prefix}-x/instances`)).statusCode, 200, 'a new service is looked up')
   Date.now = realNow
   // Seen together, so that a gap while subscriptions are redone on a new connection cannot pass for it.
+  // Over gRPC a subscription lives on the connection and ends when the plugin unsubscribes. Over HTTP
+  // Nacos keeps a UDP subscriber until its own expiry, after the client stopped asking for the list
+  // (still listed 10 s later in a CI run): there the release is proven on the plugin's side
+  // (test/unit/discovery.test.ts: the watch ends), and here that the others are still subscribed.
+  const expected = SUITE_TRANSPORT === 'grpc' ? { evicted: 0, next: 1, added: 1 } : { next: 1, added: 1 }
   const seen = await waitFor(async () => {
     const [evicted, next, added] = await Promise.all([`${prefix}-1`, `${prefix}-2`, `${prefix}-x`].map(subscribers))
-    return evicted === 0 && next === 1 && added === 1 ? { evicted, next, added } : undefined
+    const now = SUITE_TRANSPORT === 'grpc' ? { evicted, next, added } : { next, added }
+    return JSON.stringify(now) === JSON.stringify(expected) ? now : undefined
   })
-  t.same(seen, { evicted: 0, next: 1, added: 1 }, 'the evicted service is no longer subscribed in Nacos; the others are')
+  t.same(seen, expected, SUITE_TRANSPORT === 'grpc' ? 'the evicted service is no longer subscribed in Nacos; the others are' : 'the others are still subscribed in Nacos')
 })
 
 t.test('an unexpected failure is a plain 500 without internals; secrets are scrubbed from messages', async (t) => {
