@@ -35,29 +35,6 @@ export NACOS3_KIT=$KIT NACOS_VERSION=3.0.3
 
 # shellcheck source=lib/ports.sh
 . scripts/lib/ports.sh
-# A port with its gRPC and Raft ports free, below the ephemeral range like the tests' own.
-free_port() {
-  local p i
-  for i in $(seq 1 50); do
-    p=$((21000 + RANDOM % 6000))
-    if nacos_ports_free "$p" -1000; then
-      echo "$p"
-      return 0
-    fi
-  done
-  return 1
-}
-
-# A test file cut by its timeout cannot stop the private servers it started: after each run, stop
-# every server whose pid file is newer than the marker made before it.
-stop_leftovers() {
-  local pf p
-  for pf in "${NACOS_CACHE_DIR:-$ROOT/.nacos}"/node-*/nacos.pid; do
-    [ -f "$pf" ] && [ "$pf" -nt "$1" ] || continue
-    p=${pf%/nacos.pid}
-    NACOS_PORT=${p##*/node-} bash scripts/nacos.sh stop || true
-  done
-}
 
 echo "== build"
 npm run --silent build || exit 1
