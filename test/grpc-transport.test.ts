@@ -226,9 +226,13 @@ t.test('watch: a push when another application registers an instance, and an emp
   t.ok(added.snapshot.lastRefTime > 0)
   t.ok(other.snapshots.every((s) => s.hosts.length === 0), 'a watcher of another cluster sees none of DEFAULT\'s hosts')
 
+  const queries = (): number => tr.lines.filter((l) => l.msg === 'nacos grpc request' && (l.obj as { type?: string }).type === 'ServiceQueryRequest').length
   const queried = await tr.naming.query({ service, group: GROUP, clusters: [] })
   t.same(byPort(queried.hosts), [port], 'query answers the same')
   t.same((await tr.naming.query({ service, group: GROUP, clusters: ['OTHER'] })).hosts, [], 'query of another cluster: none')
+  t.equal(queries(), 0, 'a service subscribed on this connection is answered from its pushes: no ServiceQueryRequest (discovery\'s re-read costs Nacos nothing)')
+  await tr.naming.query({ service: uniqueService('grpc-unwatched'), group: GROUP, clusters: [] })
+  t.equal(queries(), 1, 'a service not subscribed is asked of the server')
 
   start = Date.now()
   const count = w.snapshots.length

@@ -63,8 +63,10 @@ function wireInstance (i: InstanceSpec): Json {
 
 export class GrpcNaming implements NamingTransport {
   // Pushes come on the connection, the server retries one that is not acknowledged, and
-  // subscriptions are redone after a reconnect (with the list in the answer). The Java client does
-  // not re-read at all by default; a safety net every 5 min costs 0.2 requests a minute a service.
+  // subscriptions are redone after a reconnect (with the list in the answer). So discovery's
+  // re-read every 5 min is answered from a subscription confirmed on the current connection, with
+  // no request (as the Java client, which does not re-read by default); it goes to the server only
+  // while the subscription is not confirmed (first read, after a reconnect until the redo answers).
   readonly refreshIntervalMs = 300_000
   readonly #conn: Connection
   readonly #call: Caller
@@ -179,6 +181,8 @@ export class GrpcNaming implements NamingTransport {
   }
 
   query = async (ref: ServiceRef): Promise<ServiceSnapshot> => {
+    const live = this.#subs.live(ref)
+    if (live) return live
     const res = await this.#call('ServiceQueryRequest', {
       namespace: this.#opts.namespace,
       serviceName: ref.service,

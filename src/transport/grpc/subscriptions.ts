@@ -99,6 +99,16 @@ export class Subscriptions {
     }
   }
 
+  /**
+   * The list of a service subscribed and confirmed on the current connection, as the last answer
+   * or push left it (the server pushes every change on that connection), else undefined.
+   */
+  live (ref: ServiceRef): ServiceSnapshot | undefined {
+    const sub = this.#subs.get(groupedName(ref.service, ref.group))
+    if (!sub?.last || sub.gen <= 0 || sub.gen !== this.#opts.generation()) return undefined
+    return filterClusters(sub.last.snapshot, new Set(ref.clusters))
+  }
+
   /** Subscribes again every service not confirmed on connection generation `gen`. */
   async redo (gen: number): Promise<void> {
     for (const sub of [...this.#subs.values()]) {
