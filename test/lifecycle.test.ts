@@ -5,6 +5,7 @@ import Fastify from 'fastify'
 import nacos from '../src/index.ts'
 import { NACOS_ADDR, hasV1Api, instanceCall, listInstances, uniqueService, waitFor } from './helpers/nacos-api.ts'
 import { startApp } from './helpers/child.ts'
+import { settledList } from './helpers/instances.ts'
 import { SUITE_TRANSPORT } from './helpers/transports.ts'
 
 const base = { serverAddr: NACOS_ADDR, ip: '127.0.0.1', dotenv: false, handleSignals: false, logLevel: 'warn' as const }
@@ -79,9 +80,10 @@ t.test('HTTP: re-registers, metadata and all, when Nacos forgets the instance (b
   const removedAt = Date.now()
   await waitFor(() => app.nacos.status().counts.reRegistrations >= 1, 3000, 5)
   t.comment(`removed behind our back → registered again: ${Date.now() - removedAt} ms (heartbeat 0.5 s)`)
-  // Nacos publishes both changes after ~0.5 s; the instance must be listed again with its metadata.
-  await new Promise((resolve) => setTimeout(resolve, 1000))
-  const [host] = await waitFor(async () => { const l = await listInstances(serviceName); return l.length ? l : undefined }, 3000, 20)
+  // Nacos publishes both changes after a delay; once they are published, listed again with its metadata.
+  const [host, ...more] = await settledList(serviceName)
+  t.equal(more.length, 0, 'listed once')
+  t.equal(host?.port, port)
   t.equal(host?.metadata.keep, 'me')
   t.ok(app.nacos.status().counts.reRegistrations >= 1)
 })
@@ -106,8 +108,7 @@ t.test('register() and deregister() are idempotent and safe to call concurrently
   t.equal(mixed.length, 30)
   const last = await app.nacos.deregister()
   t.equal(last.state, 'deregistered')
-  await new Promise((resolve) => setTimeout(resolve, 1500))
-  t.same(await listInstances(serviceName), [], 'final state in Nacos matches the last call')
+  t.same(await settledList(serviceName), [], 'final state in Nacos matches the last call')
 })
 
 t.test('app.close() deregisters before connections drain, then a drain delay applies', async (t) => {

@@ -88,7 +88,8 @@ t.test('token expiries, both transports at the same time', { jobs: TRANSPORTS.le
       for (let n = 0; Date.now() - start < 4 * TTL_S * 1000; n++) {
         await app.nacos.config.publish(dataId, { n })
         published.push(n)
-        await new Promise((resolve) => setTimeout(resolve, 1500))
+        // Paced by the watch itself: the next change once this one arrived.
+        await waitFor(() => seen.some((v) => (v as { n?: number } | undefined)?.n === n), 5000)
       }
       await waitFor(() => seen.some((v) => (v as { n?: number } | undefined)?.n === published.at(-1)), 5000)
       const elapsed = Date.now() - start

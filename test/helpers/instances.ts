@@ -3,7 +3,7 @@
 // health-checks persistent instances over TCP, so a port that listens stays healthy, a closed one
 // stays unhealthy, and no check ever leaves the machine.
 import { createServer, type Server } from 'node:net'
-import { NACOS_ADDR, instanceCall } from './nacos-api.ts'
+import { NACOS_ADDR, instanceCall, listInstances, waitFor, type NacosHost } from './nacos-api.ts'
 
 export interface ApiInstance {
   port: number
@@ -68,3 +68,22 @@ export function recordingLog (): { log: { info: Fn, warn: Fn, debug: Fn, error: 
 }
 
 type Fn = (obj: object, msg: string) => void
+
+/**
+ * Nacos's list of `service` once it shows every change made before the call: Nacos publishes
+ * instance changes after a short delay (~0.5 s, longer on a loaded machine) and rebuilds the
+ * service's whole list on each change, so once a marker instance registered now is listed, the
+ * list is as new as everything before it. The marker (ephemeral, on a closed port) is then removed
+ * and left out of the answer. Waits for an event instead of a fixed time.
+ */
+export async function settledList (service: string, addr = NACOS_ADDR): Promise<NacosHost[]> {
+  const port = String(await closedPort())
+  const marker = { serviceName: service, ip: '127.0.0.1', port, ephemeral: 'true' }
+  await instanceCall('POST', marker, addr)
+  try {
+    const hosts = await waitFor(async () => { const l = await listInstances(service, { addr }); return l.some((h) => String(h.port) === port) ? l : undefined })
+    return hosts.filter((h) => String(h.port) !== port)
+  } finally {
+    await instanceCall('DELETE', marker, addr)
+  }
+}
