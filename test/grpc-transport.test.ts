@@ -142,6 +142,22 @@ t.test('ConnectResetRequest from the server: reconnect, registration and watch r
   t.pass('pushes arrive on the new connection')
 })
 
+t.test('ConnectResetRequest naming a server by host and port: the client moves to that one, not to another server on the same host', async (t) => {
+  const appName = uniqueService('grpc-reset-port-app')
+  const elsewhere = await closedPort()
+  const [host, port] = NACOS_ADDR.split(':') as [string, string]
+  // Two servers on one host: the first has nothing listening, so the connection is on the second.
+  const tr = transport(t, { appName, serverAddr: [`${host}:${elsewhere}`, NACOS_ADDR] })
+  await tr.naming.register(instance(uniqueService('grpc-reset-port'), 18_073))
+  const [before] = await waitFor(async () => { const ids = await connectionsOf(appName); return ids.length === 1 ? ids : undefined }, 5000)
+  const res = await fetch(`http://${NACOS_ADDR}/nacos/v2/core/loader/reloadClient?connectionId=${encodeURIComponent(before as string)}&redirectAddress=${encodeURIComponent(NACOS_ADDR)}`)
+  t.equal(res.status, 200, await res.text())
+  const [after] = await waitFor(async () => { const ids = await connectionsOf(appName); return ids.length === 1 && ids[0] !== before ? ids : undefined }, 10_000)
+  t.not(after, before, 'a new connection replaced the old one')
+  const why = tr.lines.filter((l) => /reconnecting/.test(l.msg)).map((l) => JSON.stringify(l.obj)).join('\n')
+  t.match(why, `asked this client to reconnect to ${host}:${Number(port) + 1000}`, 'it moves to the server the request names, port and all')
+})
+
 /** A TCP proxy to Nacos's gRPC port whose open connections can be frozen (bytes no longer pass, sockets stay open). */
 async function freezableProxy (target: number) {
   const frozen = new Set<Socket>()

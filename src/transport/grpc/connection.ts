@@ -47,6 +47,16 @@ export interface RequestOptions {
   headers?: () => Promise<Record<string, string>> | Record<string, string>
 }
 
+/**
+ * The configured server a ConnectResetRequest names: its serverIp and, when given, serverPort
+ * (the HTTP port, as in the server list; several servers can share a host).
+ */
+function namedServer (servers: readonly ServerAddress[], ip: unknown, port: unknown): ServerAddress | undefined {
+  if (typeof ip !== 'string' || ip === '') return undefined
+  const wanted = port === undefined || port === null || port === '' ? undefined : Number(port)
+  return servers.find((s) => s.host === ip && (wanted === undefined || s.port === wanted))
+}
+
 export class Connection {
   readonly #opts: ConnectionOptions
   #state: 'idle' | 'connecting' | 'ready' | 'closed' = 'idle'
@@ -77,8 +87,7 @@ export class Connection {
     this.handle('ClientDetectionRequest', () => ({ type: 'ClientDetectionResponse' }))
     this.handle('ConnectResetRequest', (body) => {
       // Answer first (the server waits for it), then move to the server it names, if known.
-      const ip = typeof body.serverIp === 'string' ? body.serverIp : ''
-      const known = ip ? this.#opts.servers.find((s) => s.host === ip) : undefined
+      const known = namedServer(this.#opts.servers, body.serverIp, body.serverPort)
       const link = this.#link
       setImmediate(() => { if (link) this.#reconnect(link, new Error(`the server ${link.address} asked this client to reconnect${known ? ` to ${grpcAddress(known, this.#opts.grpcPortOffset)}` : ''}`), known) })
       return { type: 'ConnectResetResponse' }
