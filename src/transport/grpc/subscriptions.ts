@@ -22,7 +22,22 @@ interface Subscription {
   gen: number
   /** The generation a subscribe on the wire goes out on (the redo leaves it be). */
   sending: number | undefined
-  last: { snapshot: ServiceSnapshot, sig: string } | undefined
+  last: Delivered | undefined
+}
+
+/**
+ * The last list delivered: as delivered (`snapshot`, dated on this transport's own scale) and the
+ * server's date for it. Lists are ordered by the server's date within one connection; after a
+ * reconnect (possibly to another server, whose clock may be behind) the first list is taken as
+ * the news, and the new connection's dates are shifted (`shift`) so that what is delivered stays
+ * in order for discovery, which drops a list older than the one it has.
+ */
+interface Delivered {
+  snapshot: ServiceSnapshot
+  sig: string
+  gen: number
+  serverTime: number
+  shift: number
 }
 
 export interface SubscriptionsOptions {
@@ -133,7 +148,7 @@ export class Subscriptions {
       name = name.slice(split + 2)
     }
     const sub = this.#subs.get(groupedName(name, group))
-    if (sub) this.#deliver(sub, toSnapshot(info))
+    if (sub) this.#deliver(sub, toSnapshot(info), this.#opts.generation())
   }
 
   close (): void {
@@ -160,14 +175,23 @@ export class Subscriptions {
     }
     if (this.#subs.get(groupedName(sub.service, sub.group)) !== sub) return
     if (gen === this.#opts.generation()) sub.gen = gen
-    if (res.serviceInfo) this.#deliver(sub, toSnapshot(res.serviceInfo))
+    if (res.serviceInfo) this.#deliver(sub, toSnapshot(res.serviceInfo), gen)
   }
 
-  #deliver (sub: Subscription, snapshot: ServiceSnapshot): void {
-    const sig = JSON.stringify(snapshot.hosts)
+  #deliver (sub: Subscription, fromServer: ServiceSnapshot, gen: number): void {
+    const sig = JSON.stringify(fromServer.hosts)
     const last = sub.last
-    if (last && (snapshot.lastRefTime < last.snapshot.lastRefTime || (snapshot.lastRefTime === last.snapshot.lastRefTime && sig === last.sig))) return
-    sub.last = { snapshot, sig }
+    const serverTime = fromServer.lastRefTime
+    let shift = 0
+    if (last !== undefined && gen <= last.gen) {
+      if (serverTime < last.serverTime || (serverTime === last.serverTime && sig === last.sig)) return
+      shift = last.shift
+    } else if (last !== undefined) {
+      shift = Math.max(last.shift, last.snapshot.lastRefTime + 1 - serverTime)
+      if (sig === last.sig) { sub.last = { ...last, gen, serverTime, shift }; return }
+    }
+    const snapshot = shift === 0 ? fromServer : { hosts: fromServer.hosts, lastRefTime: serverTime + shift }
+    sub.last = { snapshot, sig, gen, serverTime, shift }
     for (const watcher of [...sub.watchers]) this.#deliverTo(watcher, snapshot)
   }
 
