@@ -12,7 +12,7 @@ import { Discovery, type ServiceQuery } from './naming/discovery.js'
 import { baseUrl } from './naming/balancer.js'
 import { ConfigCenter } from './config/center.js'
 import { createServiceClient } from './naming/fetch.js'
-import { installSignalHandlers, type SignalHandlers } from './shutdown.js'
+import { checkGraceDelay, installSignalHandlers, type SignalHandlers } from './shutdown.js'
 import { NacosUnusableError } from './errors.js'
 import { mountMonitoring } from './routes/index.js'
 import type { NacosRegistry } from './types.js'
@@ -29,6 +29,7 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     monitoringToken: monitoring === false ? undefined : monitoring.token,
     monitoringProtectReads: monitoring === false ? undefined : monitoring.protectReads
   }, { dotenv, ...(env === undefined ? {} : { env: stringEnv(env) }) })
+  if (handleSignals) checkGraceDelay(closeGraceDelay, config.drainDelayMs, config.requestTimeoutMs)
   // The app's level unless the plugin's own is set: an app at `warn` gets no info lines from Nacos.
   const log = config.logLevel === undefined ? fastify.log.child({ plugin: 'nacos' }) : fastify.log.child({ plugin: 'nacos' }, { level: config.logLevel })
   const { transport, sdkClient } = await loadTransport(config, log)

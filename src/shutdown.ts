@@ -2,6 +2,7 @@
 // server listens, uninstalled on close, so tests and inject()-only apps leave no listener behind.
 import closeWithGrace from 'close-with-grace'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import { SettingError } from './errors.js'
 
 export interface SignalHandlers {
   uninstall: () => void
@@ -13,4 +14,15 @@ export function installSignalHandlers (app: FastifyInstance, delay: number, log:
     else log.info({ signal }, 'signal received; deregistering and closing')
     await app.close()
   })
+}
+
+/**
+ * On a signal, close-with-grace exits with code 1 once `closeGraceDelay` has passed: a drain delay
+ * that, with the deregistration's own request (up to the request timeout), does not fit in it
+ * would be cut short in the middle of the drain. Said at start-up instead.
+ */
+export function checkGraceDelay (closeGraceDelay: number, drainDelayMs: number, requestTimeoutMs: number): void {
+  if (drainDelayMs === 0 || drainDelayMs + requestTimeoutMs < closeGraceDelay) return
+  throw new SettingError('closeGraceDelay', `${closeGraceDelay} ms`,
+    `more than NACOS_DRAIN_DELAY (${drainDelayMs} ms) + NACOS_REQUEST_TIMEOUT (${requestTimeoutMs} ms, the deregistration's own request): the drain would be cut short by the forced exit; raise closeGraceDelay or lower the drain delay`)
 }
