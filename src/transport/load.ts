@@ -4,6 +4,8 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { ResolvedSettings } from '../settings.js'
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { settingsKey } from '../snapshot/key.js'
 import { SettingError, NoSdkClientError } from '../errors.js'
 import { DEFAULT_CONTEXT_PATH } from '../server-addr.js'
 import type { Transport } from './types.js'
@@ -76,6 +78,7 @@ export async function loadTransport (config: ResolvedSettings, log: FastifyBaseL
   }
   noTlsFiles(config, 'the http transport trusts the CAs of NODE_EXTRA_CA_CERTS')
   const { createHttpTransport } = await import('./http/index.js')
-  const transport = createHttpTransport(config, log)
+  // The SDK's own config cache, apart per Nacos cluster + namespace like our snapshots.
+  const transport = createHttpTransport({ ...config, cacheDir: join(config.snapshotDir, settingsKey(config), 'http-sdk') }, log)
   return { transport: withNacosErrors(transport), sdkClient: () => transport.sdkClient }
 }

@@ -14,6 +14,7 @@ import { NACOS_ADDR, publishConfig, readConfig, uniqueService, waitFor } from '.
 import { closedPort, recordingLog } from '../helpers/instances.ts'
 import { TRANSPORTS, openTransport, type TransportName } from '../helpers/transports.ts'
 import { parseServer } from '../../src/server-addr.ts'
+import { clusterKey } from '../../src/snapshot/key.ts'
 
 let transportName: TransportName = TRANSPORTS[0] ?? 'grpc'
 
@@ -35,7 +36,7 @@ class CountingClient extends NacosHttpClient {
 async function setup (t: { teardown: (fn: () => Promise<void>) => void }, opts: { serverAddr?: string[], cacheDir?: string } = {}) {
   const cacheDir = opts.cacheDir ?? mkdtempSync(join(tmpdir(), 'nacos-cc-'))
   const { log, lines } = recordingLog()
-  const transport = await openTransport(transportName, log, { serverAddr: opts.serverAddr ?? [NACOS_ADDR], cacheDir })
+  const transport = await openTransport(transportName, log, { serverAddr: opts.serverAddr ?? [NACOS_ADDR], snapshotDir: cacheDir, snapshotCluster: 'contract-cc' })
   const center = new ConfigCenter({ transport: transport.config, log })
   t.teardown(async () => {
     center.close()
@@ -162,13 +163,13 @@ for (const name of TRANSPORTS) {
       t.same(seen[1], { port: 81, db: { host: 'db2', pool: 5 } })
     })
 
-    await t.test('HTTP: snapshots go to cacheDir, never to ~/.node-diamond-client-cache, and serve get() while Nacos is unreachable', { skip: transportName !== 'http' }, async (t) => {
+    await t.test('HTTP: the SDK\'s snapshots go under snapshotDir, never to ~/.node-diamond-client-cache, and serve get() while Nacos is unreachable', { skip: transportName !== 'http' }, async (t) => {
       const { center, cacheDir } = await setup(t)
       const dataId = uniqueId('json')
       await publish(dataId, '{"cached":true}')
       t.same(await center.get(dataId), { cached: true })
-      const snapshot = join(cacheDir, 'snapshot', 'config', 'CURRENT_UNIT', 'default_tenant', 'DEFAULT_GROUP', dataId)
-      t.equal(readFileSync(snapshot, 'utf8'), '{"cached":true}', 'snapshot written under cacheDir')
+      const snapshot = join(cacheDir, clusterKey('contract-cc', 'public'), 'http-sdk', 'snapshot', 'config', 'CURRENT_UNIT', 'default_tenant', 'DEFAULT_GROUP', dataId)
+      t.equal(readFileSync(snapshot, 'utf8'), '{"cached":true}', 'snapshot written under snapshotDir')
       const homeCache = join(homedir(), '.node-diamond-client-cache')
       const inHome = existsSync(homeCache) ? readdirSync(homeCache, { recursive: true }).map(String).filter((p) => p.includes(dataId)) : []
       t.same(inHome, [], 'nothing written to the SDK default in the home directory')
