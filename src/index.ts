@@ -15,6 +15,7 @@ import { createServiceClient } from './naming/fetch.js'
 import { installSignalHandlers, type SignalHandlers } from './shutdown.js'
 import { NacosUnusableError } from './errors.js'
 import { mountMonitoring } from './routes/index.js'
+import { snapshotsOf } from './snapshot/index.js'
 import type { NacosRegistry } from './types.js'
 import type { NacosPluginOptions } from './options.js'
 
@@ -31,12 +32,13 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
   }, { dotenv, ...(env === undefined ? {} : { env: stringEnv(env) }) })
   // The app's level unless the plugin's own is set: an app at `warn` gets no info lines from Nacos.
   const log = config.logLevel === undefined ? fastify.log.child({ plugin: 'nacos' }) : fastify.log.child({ plugin: 'nacos' }, { level: config.logLevel })
+  const snapshots = await snapshotsOf(config, log)
   const { transport, sdkClient } = await loadTransport(config, log)
 
   const registry = new Registry({ transport: transport.naming, config, log })
   let discovery: Discovery | undefined
   const discover = (): Discovery => {
-    discovery ??= new Discovery({ transport: transport.naming, log, refreshInterval: discoveryRefreshInterval })
+    discovery ??= new Discovery({ transport: transport.naming, log, refreshInterval: discoveryRefreshInterval, snapshots })
     return discovery
   }
   // app.nacos.fetch / dispatcher: calls by service name, over discovery's cache.
@@ -44,7 +46,7 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
   const services = createServiceClient({ lookup, cluster: config.clusterName, defaults: fetchDefaults, log })
   let center: ConfigCenter | undefined
   const configCenter = (): ConfigCenter => {
-    center ??= new ConfigCenter({ transport: transport.config, log })
+    center ??= new ConfigCenter({ transport: transport.config, log, snapshots })
     return center
   }
   if (configs.length > 0) {
@@ -116,6 +118,7 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     center?.close()
     await services.close()
     await transport.close()
+    await snapshots.flush()
   })
 
   if (monitoring !== false) {

@@ -153,13 +153,12 @@ class FileSnapshotStore implements SnapshotStore {
 }
 
 export interface OpenSnapshotsOptions {
-  /** The root the user chose, or undefined for the per-user default. */
-  root: string | undefined
+  /** The root the settings name (NACOS_SNAPSHOT_DIR or its per-user default). */
+  root: string
   /** Names the Nacos cluster + namespace (see clusterKey()). */
   key: string
   log: Logger
-  /** For tests: the default root and the fallback root. */
-  defaultRoot: string
+  /** Where to go when `root` takes no file. */
   fallbackRoot: string
   now?: () => number
 }
@@ -178,7 +177,7 @@ async function writable (dir: string): Promise<void> {
  * `fallbackRoot` with one warning, and when that fails too snapshots are off (one more warning).
  */
 export async function openSnapshots (options: OpenSnapshotsOptions): Promise<SnapshotStore> {
-  const roots = [options.root ?? options.defaultRoot, options.fallbackRoot]
+  const roots = [options.root, options.fallbackRoot]
   for (const [i, root] of roots.entries()) {
     const dir = join(root, options.key)
     try {

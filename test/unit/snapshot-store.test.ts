@@ -26,7 +26,7 @@ function log () {
 t.test('writes and reads back a value with when it was saved; null removes it', async (t) => {
   const root = temp(t)
   const { log: l, warnings } = log()
-  const store = await openSnapshots({ root, key: 'k', log: l, defaultRoot: '/unused', fallbackRoot: '/unused', now: () => 42 })
+  const store = await openSnapshots({ root, key: 'k', log: l, fallbackRoot: '/unused', now: () => 42 })
   t.equal(store.dir, join(root, 'k'))
   store.save('configs', 'DEFAULT_GROUP@@a.json', { content: '{"a":1}' })
   t.same(await store.load('configs', 'DEFAULT_GROUP@@a.json'), { data: { content: '{"a":1}' }, savedAt: 42 }, 'read back after the write it waits for')
@@ -40,7 +40,7 @@ t.test('writes and reads back a value with when it was saved; null removes it', 
 
 t.test('files are 0600 and directories 0700; nothing but the data is written', { skip: process.platform === 'win32' }, async (t) => {
   const root = temp(t)
-  const store = await openSnapshots({ root, key: 'k', log: log().log, defaultRoot: '/unused', fallbackRoot: '/unused' })
+  const store = await openSnapshots({ root, key: 'k', log: log().log, fallbackRoot: '/unused' })
   store.save('services', 'G@@orders@@', { hosts: [{ ip: '10.0.0.1', port: 80 }], lastRefTime: 1 })
   await store.flush()
   const [file] = readdirSync(join(root, 'k', 'services'))
@@ -54,14 +54,14 @@ t.test('files are 0600 and directories 0700; nothing but the data is written', {
 
 t.test('the last of many saves wins, and a file read back is never half-written', async (t) => {
   const root = temp(t)
-  const store = await openSnapshots({ root, key: 'k', log: log().log, defaultRoot: '/unused', fallbackRoot: '/unused' })
+  const store = await openSnapshots({ root, key: 'k', log: log().log, fallbackRoot: '/unused' })
   for (let i = 0; i < 50; i++) store.save('configs', 'x', { content: String(i).repeat(10_000) })
   t.same((await store.load<{ content: string }>('configs', 'x'))?.data.content, '49'.repeat(10_000))
 })
 
 t.test('a file that is not a snapshot of that name is not read back', async (t) => {
   const root = temp(t)
-  const store = await openSnapshots({ root, key: 'k', log: log().log, defaultRoot: '/unused', fallbackRoot: '/unused' })
+  const store = await openSnapshots({ root, key: 'k', log: log().log, fallbackRoot: '/unused' })
   store.save('configs', 'x', { content: 'a' })
   await store.flush()
   const [file] = readdirSync(join(root, 'k', 'configs'))
@@ -74,7 +74,7 @@ t.test('a file that is not a snapshot of that name is not read back', async (t) 
 t.test('size bound: a value over MAX_SNAPSHOT_BYTES is not kept, with one warning', async (t) => {
   const root = temp(t)
   const { log: l, warnings } = log()
-  const store = await openSnapshots({ root, key: 'k', log: l, defaultRoot: '/unused', fallbackRoot: '/unused' })
+  const store = await openSnapshots({ root, key: 'k', log: l, fallbackRoot: '/unused' })
   const big = { content: 'x'.repeat(MAX_SNAPSHOT_BYTES) }
   store.save('configs', 'big', big)
   store.save('configs', 'big', big)
@@ -89,11 +89,11 @@ t.test('a root that takes no file falls back with one warning; when the fallback
   writeFileSync(join(base, 'file'), '')
   const { log: l, warnings } = log()
   // A path under a plain file can never be made.
-  const store = await openSnapshots({ root: undefined, key: 'k', log: l, defaultRoot: join(base, 'file', 'x'), fallbackRoot: fallback })
+  const store = await openSnapshots({ root: join(base, 'file', 'x'), key: 'k', log: l, fallbackRoot: fallback })
   t.equal(store.dir, join(fallback, 'k'))
   t.equal(warnings.length, 1)
   t.match(warnings[0]?.msg, /snapshot directory not writable: falling back to /)
-  const off = await openSnapshots({ root: join(base, 'file', 'x'), key: 'k', log: l, defaultRoot: '/unused', fallbackRoot: join(base, 'file', 'y') })
+  const off = await openSnapshots({ root: join(base, 'file', 'x'), key: 'k', log: l, fallbackRoot: join(base, 'file', 'y') })
   t.equal(off, NO_SNAPSHOTS)
   t.match(warnings[2]?.msg, /snapshots are off/)
 })
@@ -105,7 +105,7 @@ t.test('several processes writing one directory: each file read back whole', asy
   writeFileSync(script, `
     const { openSnapshots } = await import(${JSON.stringify(storeUrl)})
     const log = { warn: (o, m) => { console.error(m); process.exitCode = 1 }, debug: () => {} }
-    const store = await openSnapshots({ root: process.argv[2], key: 'k', log, defaultRoot: '/x', fallbackRoot: '/x' })
+    const store = await openSnapshots({ root: process.argv[2], key: 'k', log, fallbackRoot: '/x' })
     for (let i = 0; i < 200; i++) store.save('services', 'shared', { writer: process.pid, i, pad: 'p'.repeat(5000) })
     await store.flush()
   `)
@@ -113,7 +113,7 @@ t.test('several processes writing one directory: each file read back whole', asy
     fork(script, [root], { execArgv: process.execArgv }).on('exit', resolve)
   })))
   t.same(exits, [0, 0, 0])
-  const store = await openSnapshots({ root, key: 'k', log: log().log, defaultRoot: '/x', fallbackRoot: '/x' })
+  const store = await openSnapshots({ root, key: 'k', log: log().log, fallbackRoot: '/x' })
   const saved = await store.load<{ i: number }>('services', 'shared')
   t.equal(saved?.data.i, 199, 'a whole document, the last of one of the writers')
   t.same(readdirSync(join(root, 'k', 'services')).filter((f) => f.endsWith('.tmp')), [], 'no temp file left')
