@@ -16,6 +16,7 @@ export interface RegistryStatus {
   state: RegistrationState
   /** The instance as registered (or about to be); null before the server listens. */
   instance: InstanceSpec | null
+  /** When this instance last registered; null before, and once deregistered. */
   registeredAt: string | null
   lastBeatAt: string | null
   lastError: string | null
@@ -223,6 +224,8 @@ export class Registry {
     // Let an attempt already on the wire land first, or we could deregister before it registers.
     await this.#attempt?.catch(() => {})
     if (!wasUp || this.#instance === null) return
+    // Not registered any more: /health tells an outage (registeredAt set) from this.
+    this.#registeredAt = null
     try {
       await this.#transport.deregister(this.#instance)
       this.#counts.deregistrations++

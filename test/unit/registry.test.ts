@@ -154,6 +154,15 @@ t.test('deregister during a registration on the wire: waits for it to land, then
   t.equal(naming.kept.length, 0, 'the landed registration starts no keep-alive')
 })
 
+t.test('registeredAt is cleared once deregistered: /health tells a deregistered instance from a Nacos outage', async (t) => {
+  const { registry } = setup()
+  registry.listening(3000)
+  await registry.register()
+  t.type(registry.status().registeredAt, 'string')
+  await registry.deregister()
+  t.equal(registry.status().registeredAt, null)
+})
+
 t.test('close during a registration on the wire: nothing starts afterwards; late events are ignored', async (t) => {
   const { naming, registry } = setup()
   await (async () => { registry.listening(3000); await registry.register() })()
