@@ -144,6 +144,7 @@ const SETTINGS = {
     toEnv: (value: string[]) => value.join(','),
     resolve: list
   }),
+  healthRequiresRegistration: setting({ env: 'NACOS_HEALTH_REQUIRES_REGISTRATION', schema: Type.Boolean({ default: false, description: '`/health` answers DOWN while this instance has never registered (Nacos unreachable since start); by default it is UP, degraded, serving from snapshots' }) }),
   failFast: setting({ env: 'NACOS_FAIL_FAST', schema: Type.Boolean({ default: false, description: 'fail start-up when the first registration fails, instead of retrying in the background' }) }),
   drainDelay: seconds('NACOS_DRAIN_DELAY', 'drainDelayMs',
     { default: 0, minimum: 0, maximum: 300, description: 'seconds to wait after deregistering before connections drain on close' }),

@@ -118,7 +118,7 @@ const routes: FastifyPluginAsync<RoutesOptions> = async (fastify, opts) => {
   }
 
   app.get('/health', { schema: MonitoringRouteSchemas.health }, async (_request, reply) => {
-    const health = healthOf(nacos().status(), nacos().settings.registerEnabled)
+    const health = healthOf(nacos().status(), nacos().settings)
     if (health.status === 'UP') return health
     return await reply.code(503).send(health)
   })

@@ -43,13 +43,17 @@ const REASONS: Record<RegistrationState, string | undefined> = {
 }
 
 /** /health's answer: DOWN means this instance should get no traffic; a Nacos outage after it registered is not that. */
-export function healthOf (status: Pick<RegistryStatus, 'state' | 'registeredAt'>, registerEnabled: boolean):
+export function healthOf (status: Pick<RegistryStatus, 'state' | 'registeredAt'>, settings: { registerEnabled: boolean, healthRequiresRegistration: boolean }):
   { status: 'UP', state: RegistrationState, degraded?: true, detail?: string } | { status: 'DOWN', state: RegistrationState, reason: string } {
   const { state } = status
-  const reason = registerEnabled ? REASONS[state] : undefined
+  const reason = settings.registerEnabled ? REASONS[state] : undefined
   if (reason === undefined) return { status: 'UP', state }
   if ((state === 'retrying' || state === 'registering') && status.registeredAt !== null) {
     return { status: 'UP', state, degraded: true, detail: 'Nacos does not answer (or lost this instance) after it registered: serving from the local cache and snapshots; registering again in the background' }
+  }
+  // Started while Nacos is down: serving from snapshots, unless the user wants a registration first.
+  if (state === 'retrying' && !settings.healthRequiresRegistration) {
+    return { status: 'UP', state, degraded: true, detail: 'Nacos has not answered since start-up: serving from the local cache and snapshots; registering in the background' }
   }
   return { status: 'DOWN', state, reason }
 }
