@@ -38,7 +38,7 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
   const registry = new Registry({ transport: transport.naming, config, log })
   let discovery: Discovery | undefined
   const discover = (): Discovery => {
-    discovery ??= new Discovery({ transport: transport.naming, log, refreshInterval: discoveryRefreshInterval, snapshots })
+    discovery ??= new Discovery({ transport: transport.naming, log, refreshInterval: discoveryRefreshInterval, snapshots, pushEmptyProtection: config.pushEmptyProtection })
     return discovery
   }
   // app.nacos.fetch / dispatcher: calls by service name, over discovery's cache.

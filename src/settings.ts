@@ -144,6 +144,7 @@ const SETTINGS = {
     toEnv: (value: string[]) => value.join(','),
     resolve: list
   }),
+  pushEmptyProtection: setting({ env: 'NACOS_PUSH_EMPTY_PROTECTION', schema: Type.Boolean({ default: false, description: 'an empty instance list from Nacos (a restarted server that has not heard from every instance yet) keeps the last non-empty one instead of emptying the cache (the Java client\'s `namingPushEmptyProtection`)' }) }),
   healthRequiresRegistration: setting({ env: 'NACOS_HEALTH_REQUIRES_REGISTRATION', schema: Type.Boolean({ default: false, description: '`/health` answers DOWN while this instance has never registered (Nacos unreachable since start); by default it is UP, degraded, serving from snapshots' }) }),
   failFast: setting({ env: 'NACOS_FAIL_FAST', schema: Type.Boolean({ default: false, description: 'fail start-up when the first registration fails, instead of retrying in the background' }) }),
   drainDelay: seconds('NACOS_DRAIN_DELAY', 'drainDelayMs',

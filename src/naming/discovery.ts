@@ -18,6 +18,8 @@ export interface DiscoveryOptions {
   log: DiscoveryLogger
   /** How often each looked-up service is re-read from Nacos, ms (default: the transport's). Pushes come sooner. */
   refreshInterval?: number
+  /** An empty list from Nacos keeps the last non-empty one (NACOS_PUSH_EMPTY_PROTECTION). */
+  pushEmptyProtection?: boolean
   /** Where each service's list is kept, and read back when Nacos cannot answer its first read. */
   snapshots?: SnapshotStore
 }
@@ -78,6 +80,7 @@ export class Discovery {
   readonly #entries = new Map<string, Entry>()
   readonly #balancer = createBalancerState()
   readonly #snapshots: SnapshotStore
+  readonly #protectEmpty: boolean
   #reachable = true
   #closed = false
 
@@ -86,6 +89,7 @@ export class Discovery {
     this.#log = options.log
     this.#refreshInterval = options.refreshInterval ?? options.transport.refreshIntervalMs
     this.#snapshots = options.snapshots ?? NO_SNAPSHOTS
+    this.#protectEmpty = options.pushEmptyProtection ?? false
   }
 
   /** The services served from a snapshot now (Nacos has not answered for them since the start). */
@@ -289,6 +293,10 @@ export class Discovery {
 
   #apply (entry: Entry, hosts: RawHost[], lastRefTime: number): void {
     if (this.#closed) return
+    if (this.#protectEmpty && hosts.length === 0 && (entry.instances?.length ?? 0) > 0) {
+      this.#log.debug({ service: entry.service, group: entry.group }, 'an empty list from Nacos ignored: NACOS_PUSH_EMPTY_PROTECTION keeps the last instances')
+      return
+    }
     // A push and a read can cross: the older view must not undo the newer one.
     if (entry.instances !== undefined && lastRefTime < entry.lastRefTime) return
     entry.lastRefTime = lastRefTime
