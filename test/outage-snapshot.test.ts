@@ -12,6 +12,7 @@ import nacos from '../src/index.ts'
 import { listInstances, publishConfig, readConfig, uniqueService, waitFor } from './helpers/nacos-api.ts'
 import { startNacos, stopNacos } from './helpers/private-nacos.ts'
 import { freeNacosPort, refused } from './helpers/ports.ts'
+import { closedPort } from './helpers/instances.ts'
 import { TRANSPORTS } from './helpers/transports.ts'
 
 const PORT = await freeNacosPort()
@@ -33,6 +34,18 @@ async function app (options: Parameters<typeof nacos>[1]): Promise<FastifyInstan
 }
 
 for (const transport of TRANSPORTS) {
+  t.test(`${transport}: Nacos unreachable at start and no snapshot: start-up fails with FST_NACOS_NO_SNAPSHOT`, async (t) => {
+    const empty = mkdtempSync(join(tmpdir(), 'outage-empty-'))
+    t.teardown(() => { rmSync(empty, { recursive: true, force: true }) })
+    const a = Fastify()
+    t.teardown(() => a.close())
+    await a.register(nacos, { ...base, serverAddr: `127.0.0.1:${await closedPort()}`, snapshotDir: empty, transport, serviceName: uniqueService('none'), configs: [{ dataId: 'never-read.json' }] }).ready()
+      .then(() => t.fail('started'), (err: { code?: string, message: string }) => {
+        t.equal(err.code, 'FST_NACOS_NO_SNAPSHOT')
+        t.match(err.message, /config never-read\.json \(group DEFAULT_GROUP\) could not be read from Nacos .* and no snapshot of it exists/)
+      })
+  })
+
   t.test(`${transport}: restarted while Nacos is down, the app becomes ready from its snapshots; Nacos back, registered and refreshed`, async (t) => {
     await startNacos(PORT)
     const callee = uniqueService(`callee-${transport}`)
