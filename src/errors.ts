@@ -76,6 +76,9 @@ export const NacosServerError = createError<[what: string, reason: string, optio
 export const ClosedError = createError<[what: string]>(
   'FST_NACOS_CLOSED', 'the Nacos %s is closed', 503)
 
+export const NoSnapshotError = createError<[dataId: string, group: string, reason: string, options?: { cause: unknown }]>(
+  'FST_NACOS_NO_SNAPSHOT', 'fastify-nacos: config %s (group %s) could not be read from Nacos (%s) and no snapshot of it exists (NACOS_SNAPSHOT_DIR)', 503)
+
 export const NacosUnavailableError = createError<[service: string, reason: string]>(
   'FST_NACOS_UNAVAILABLE', 'Nacos did not answer the lookup of service %s: %s', 503)
 

@@ -15,6 +15,7 @@ import { createServiceClient } from './naming/fetch.js'
 import { checkGraceDelay, installSignalHandlers, type SignalHandlers } from './shutdown.js'
 import { NacosUnusableError } from './errors.js'
 import { mountMonitoring } from './routes/index.js'
+import { snapshotsOf } from './snapshot/index.js'
 import type { NacosRegistry } from './types.js'
 import type { NacosPluginOptions } from './options.js'
 
@@ -32,12 +33,13 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
   if (handleSignals) checkGraceDelay(closeGraceDelay, config.drainDelayMs, config.requestTimeoutMs)
   // The app's level unless the plugin's own is set: an app at `warn` gets no info lines from Nacos.
   const log = config.logLevel === undefined ? fastify.log.child({ plugin: 'nacos' }) : fastify.log.child({ plugin: 'nacos' }, { level: config.logLevel })
+  const snapshots = await snapshotsOf(config, log)
   const { transport, sdkClient } = await loadTransport(config, log)
 
   const registry = new Registry({ transport: transport.naming, config, log })
   let discovery: Discovery | undefined
   const discover = (): Discovery => {
-    discovery ??= new Discovery({ transport: transport.naming, log, refreshInterval: discoveryRefreshInterval })
+    discovery ??= new Discovery({ transport: transport.naming, log, refreshInterval: discoveryRefreshInterval, snapshots, pushEmptyProtection: config.pushEmptyProtection })
     return discovery
   }
   // app.nacos.fetch / dispatcher: calls by service name, over discovery's cache.
@@ -45,7 +47,7 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
   const services = createServiceClient({ lookup, cluster: config.clusterName, defaults: fetchDefaults, log })
   let center: ConfigCenter | undefined
   const configCenter = (): ConfigCenter => {
-    center ??= new ConfigCenter({ transport: transport.config, log })
+    center ??= new ConfigCenter({ transport: transport.config, log, snapshots })
     return center
   }
   if (configs.length > 0) {
@@ -60,7 +62,7 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
   }
 
   const decorator: NacosRegistry = {
-    status: () => registry.status(),
+    status: () => ({ ...registry.status(), snapshots: { services: discovery?.snapshotted() ?? [], configs: center?.snapshotted() ?? [] } }),
     register: async () => await registry.register(),
     deregister: async () => await registry.deregister(),
     settings: redact(config),
@@ -117,6 +119,7 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     center?.close()
     await services.close()
     await transport.close()
+    await snapshots.flush()
   })
 
   if (monitoring !== false) {
@@ -130,19 +133,19 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
 export const fastifyNacos = fp(nacosPlugin, { fastify: '5.x', name: 'fastify-nacos' })
 export default fastifyNacos
 
-export type { NacosRegistry } from './types.js'
+export type { NacosRegistry, NacosStatus } from './types.js'
 export type { NacosPluginOptions } from './options.js'
 export { EnvSchema, type NacosSettings, type ResolvedSettings } from './settings.js'
 export { resolveSettings } from './resolve.js'
 export { detectIp, inNetwork, isIPv4, isLoopback, IP_TYPES, type InterfaceTable, type IpPreferences, type IpType } from './ip.js'
 export {
   SettingError, RegistrationFailedError, NotListeningError, RegistrationDisabledError, NoInstanceError, ConfigInvalidError,
-  NacosUnavailableError, TooManyLookupsError, NoSdkClientError, SdkMismatchError, NacosUnusableError, NacosAuthError, ClosedError, FetchFailedError
+  NacosUnavailableError, NoSnapshotError, TooManyLookupsError, NoSdkClientError, SdkMismatchError, NacosUnusableError, NacosAuthError, ClosedError, FetchFailedError
 } from './errors.js'
 export type { RegistryStatus, RegistrationState } from './naming/registry.js'
 export type { InstanceSpec } from './transport/types.js'
 export type { NamingClient } from './transport/http/sdk-repairs.js'
-export type { Instance, Strategy, InstancesListener, InstancesOptions, PickOptions, ServiceQuery } from './naming/discovery.js'
+export type { Instance, Strategy, InstancesListener, InstancesOptions, PickOptions, ServiceQuery, SnapshotUse } from './naming/discovery.js'
 export { baseUrl, STRATEGIES } from './naming/balancer.js'
 export type { NacosFetch, NacosRequestInit } from './naming/fetch.js'
 export type { NacosFetchOptions, NacosFetchDefaults, AttemptEvent } from './naming/fetch-options.js'
@@ -151,9 +154,9 @@ export { MAX_LOOKUPS, type MonitoringOptions } from './routes/index.js'
 export {
   MonitoringRouteSchemas, MONITORING_SCHEMAS, MONITORING_SECURITY_SCHEME, monitoringSecurityScheme,
   MonitoringErrorSchema, ServiceSchema, HeartbeatSchema, CountsSchema, InstanceSchema, InstanceListSchema,
-  HealthUpSchema, HealthDownSchema, InstancesParamsSchema, InstancesQuerySchema, NoQuerySchema, NoBodySchema,
+  HealthUpSchema, HealthDownSchema, SnapshotsSchema, InstancesParamsSchema, InstancesQuerySchema, NoQuerySchema, NoBodySchema,
   type MonitoringError, type MonitoringService, type MonitoringInstance, type MonitoringInstanceList,
-  type MonitoringHealthUp, type MonitoringHealthDown, type MonitoringInstancesParams, type MonitoringInstancesQuery
+  type MonitoringHealthUp, type MonitoringHealthDown, type MonitoringSnapshots, type MonitoringInstancesParams, type MonitoringInstancesQuery
 } from './routes/schemas.js'
-export { ConfigCenter, type ConfigOptions, type PreloadEntry, type PreloadedConfigs } from './config/center.js'
+export { ConfigCenter, type ConfigSnapshotUse, type ConfigOptions, type PreloadEntry, type PreloadedConfigs } from './config/center.js'
 export { parseProperties, type ConfigType } from './config/formats.js'

@@ -5,11 +5,11 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { isIP } from 'node:net'
-import { tmpdir } from 'node:os'
 import { Type, type NumberOptions, type Static, type TObject, type TOptional, type TSchema } from '@sinclair/typebox'
 import { SettingError } from './errors.js'
 import { DEFAULT_CLUSTER, DEFAULT_GROUP, SERVICE_NAME } from './naming/names.js'
 import { IP_TYPES } from './ip.js'
+import { defaultSnapshotRoot } from './snapshot/key.js'
 import { parseServerList, SERVER_FORMS, type NacosServer } from './server-addr.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -144,6 +144,8 @@ const SETTINGS = {
     toEnv: (value: string[]) => value.join(','),
     resolve: list
   }),
+  pushEmptyProtection: setting({ env: 'NACOS_PUSH_EMPTY_PROTECTION', schema: Type.Boolean({ default: false, description: 'an empty instance list from Nacos (a restarted server that has not heard from every instance yet) keeps the last non-empty one instead of emptying the cache (the Java client\'s `namingPushEmptyProtection`)' }) }),
+  healthRequiresRegistration: setting({ env: 'NACOS_HEALTH_REQUIRES_REGISTRATION', schema: Type.Boolean({ default: false, description: '`/health` answers DOWN while this instance has never registered (Nacos unreachable since start); by default it is UP, degraded, serving from snapshots' }) }),
   failFast: setting({ env: 'NACOS_FAIL_FAST', schema: Type.Boolean({ default: false, description: 'fail start-up when the first registration fails, instead of retrying in the background' }) }),
   drainDelay: seconds('NACOS_DRAIN_DELAY', 'drainDelayMs',
     { default: 0, minimum: 0, maximum: 300, description: 'seconds to wait after deregistering before connections drain on close' }),
@@ -161,11 +163,13 @@ const SETTINGS = {
   grpcHealthCheckTimeout: setting({ env: 'NACOS_GRPC_HEALTH_CHECK_TIMEOUT', key: 'grpcHealthCheckTimeoutMs', schema: Type.Integer({ default: 3000, minimum: 100, maximum: 120000, description: 'gRPC transport: how long a health check may take before the connection is replaced, ms' }) }),
   grpcReconnectMax: setting({ env: 'NACOS_GRPC_RECONNECT_MAX', key: 'grpcReconnectMaxMs', schema: Type.Integer({ default: 5000, minimum: 100, maximum: 600000, description: 'gRPC transport: longest pause between two rounds of reconnecting to the servers, ms (the n-th round waits about n × 100 ms up to this)' }) }),
   grpcRedoInterval: setting({ env: 'NACOS_GRPC_REDO_INTERVAL', key: 'grpcRedoIntervalMs', schema: Type.Integer({ default: 3000, minimum: 100, maximum: 600000, description: 'gRPC transport: how often registrations and subscriptions not confirmed on the connection are sent again, ms (as the Java client\'s redo task)' }) }),
-  cacheDir: setting({
-    env: 'NACOS_CACHE_DIR',
-    schema: Type.Optional(Type.String({ minLength: 1, description: 'directory for config snapshots (http transport; gRPC keeps none); default: `<os tmpdir>/fastify-nacos`' })),
-    resolve: (raw): string => raw ?? join(tmpdir(), 'fastify-nacos')
+  snapshotDir: setting({
+    env: 'NACOS_SNAPSHOT_DIR',
+    schema: Type.Optional(Type.String({ minLength: 1, description: 'directory of the local snapshots of looked-up services and read configs, served while Nacos is down (one subdirectory per Nacos cluster + namespace); default: `$XDG_CACHE_HOME` (else `~/.cache`) `/fastify-nacos/snapshots`' })),
+    resolve: (raw): string => raw ?? defaultSnapshotRoot()
   }),
+  snapshots: setting({ env: 'NACOS_SNAPSHOTS', schema: Type.Boolean({ default: true, description: 'keep local snapshots (`false`: nothing written; a start while Nacos is down fails)' }) }),
+  snapshotCluster: setting({ env: 'NACOS_SNAPSHOT_CLUSTER', schema: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'names the Nacos cluster in the snapshot directory\'s key (with the namespace); default: the first server of `NACOS_SERVER_ADDR` as written' })) }),
   monitoringToken: setting({
     env: 'NACOS_MONITORING_TOKEN',
     label: 'monitoring.token',

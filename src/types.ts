@@ -1,17 +1,22 @@
 // The public types of `app.nacos`, in a module of their own so that the monitoring routes and the
 // plugin entry both depend on it, never on each other.
 import type { RegistryStatus } from './naming/registry.js'
-import type { Instance, InstancesListener, InstancesOptions, PickOptions, ServiceQuery } from './naming/discovery.js'
-import type { ConfigCenter, PreloadedConfigs } from './config/center.js'
+import type { Instance, InstancesListener, InstancesOptions, PickOptions, ServiceQuery, SnapshotUse } from './naming/discovery.js'
+import type { ConfigCenter, ConfigSnapshotUse, PreloadedConfigs } from './config/center.js'
 import type { RedactedSettings } from './settings.js'
 import type { NamingClient } from './transport/http/sdk-repairs.js'
 import type { Dispatcher } from 'undici'
 import type { NacosFetch } from './naming/fetch.js'
 
+/** app.nacos.status(): the registration, and what is served from a local snapshot since when. */
+export interface NacosStatus extends RegistryStatus {
+  snapshots: { services: SnapshotUse[], configs: ConfigSnapshotUse[] }
+}
+
 /** `fastify.nacos`: this service's registration, discovery of others, the config center. */
 export interface NacosRegistry {
-  /** State machine, instance, last beat, last error, counters. */
-  status: () => RegistryStatus
+  /** State machine, instance, last beat, last error, counters, and what is served from a snapshot. */
+  status: () => NacosStatus
   /** Registers now (idempotent); rejects with FST_NACOS_REGISTRATION_FAILED if Nacos refuses. */
   register: () => Promise<RegistryStatus>
   /** Deregisters and stops heartbeats (idempotent, safe to call concurrently). */

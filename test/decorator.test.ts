@@ -11,7 +11,7 @@ import { NACOS_ADDR, listInstances, nacosRequest, publishConfig, readConfig, uni
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'nacos-decorator-'))
 t.teardown(() => { rmSync(cacheDir, { recursive: true, force: true }) })
-const base = { serverAddr: NACOS_ADDR, ip: '127.0.0.1', dotenv: false, handleSignals: false, logLevel: 'warn' as const, cacheDir }
+const base = { serverAddr: NACOS_ADDR, ip: '127.0.0.1', dotenv: false, handleSignals: false, logLevel: 'warn' as const, snapshotDir: cacheDir }
 
 async function publish (dataId: string, content: string): Promise<void> {
   await publishConfig(dataId, content)

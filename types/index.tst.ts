@@ -1,7 +1,7 @@
 import { expect, test } from 'tstyche'
 import Fastify from 'fastify'
 import { Type } from '@sinclair/typebox'
-import nacos, { detectIp, fastifyNacos, type Instance, type NacosRegistry, type RegistryStatus } from '../src/index.js'
+import nacos, { detectIp, fastifyNacos, type Instance, type NacosRegistry, type NacosStatus, type RegistryStatus } from '../src/index.js'
 
 test('detectIp', () => {
   expect(detectIp()).type.toBe<string>()
@@ -27,7 +27,9 @@ test('the plugin accepts typed options and rejects wrong ones', () => {
 test('app.nacos is typed by module augmentation', () => {
   const app = Fastify()
   expect(app.nacos).type.toBe<NacosRegistry>()
-  expect(app.nacos.status()).type.toBe<RegistryStatus>()
+  expect(app.nacos.status()).type.toBe<NacosStatus>()
+  expect(app.nacos.status()).type.toBeAssignableTo<RegistryStatus>()
+  expect(app.nacos.status().snapshots.configs[0]?.savedAt).type.toBe<string | undefined>()
   expect(app.nacos.status().state).type.toBe<'idle' | 'registering' | 'registered' | 'retrying' | 'deregistered'>()
   expect(app.nacos.register()).type.toBe<Promise<RegistryStatus>>()
   expect(app.nacos.deregister()).type.toBe<Promise<RegistryStatus>>()

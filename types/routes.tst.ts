@@ -17,7 +17,7 @@ test('the exported static types are the schemas\' types', () => {
   expect<MonitoringService['ip']>().type.toBe<string | null>()
   expect<MonitoringService['heartbeat']>().type.toBe<{ intervalMs: number, timeoutMs: number, deregisterTimeMs: number }>()
   expect<MonitoringInstanceList['instances']>().type.toBe<MonitoringInstance[]>()
-  expect<MonitoringHealthUp>().type.toBe<{ status: 'UP', state: State }>()
+  expect<MonitoringHealthUp>().type.toBe<{ status: 'UP', state: State, degraded?: true, detail?: string }>()
   expect<MonitoringHealthDown>().type.toBe<{ status: 'DOWN', state: State, reason: string }>()
   expect<MonitoringError>().type.toBe<{ statusCode: number, code: string, error: string, message: string }>()
   expect<MonitoringInstancesQuery>().type.toBe<{ group?: string, clusters?: string, healthyOnly?: boolean }>()

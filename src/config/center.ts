@@ -2,7 +2,8 @@
 // transport; preloaded configs kept current. Parsing and validation are in formats.ts.
 import type { Static, TSchema } from '@sinclair/typebox'
 import type { ConfigTransport } from '../transport/types.js'
-import { ClosedError, SettingError } from '../errors.js'
+import { ClosedError, NoSnapshotError, SettingError } from '../errors.js'
+import { NO_SNAPSHOTS, type SnapshotStore } from '../snapshot/store.js'
 import { DEFAULT_GROUP } from '../naming/names.js'
 import { parseConfig, serialize, typeOf, type ConfigType } from './formats.js'
 
@@ -14,7 +15,21 @@ export type ConfigLogger = Record<'info' | 'warn' | 'debug' | 'error', (obj: obj
 export interface ConfigCenterOptions {
   transport: ConfigTransport
   log: ConfigLogger
+  /** Where each config read is kept; the preloaded configs come from it when Nacos cannot be reached. */
+  snapshots?: SnapshotStore
 }
+
+/** A preloaded config served from a snapshot, and since when it was written. */
+export interface ConfigSnapshotUse {
+  dataId: string
+  group: string
+  savedAt: string
+}
+
+/** Errors that a snapshot must not hide: Nacos answered, and said no. */
+const ANSWERED = new Set(['FST_NACOS_AUTH_FAILED', 'FST_NACOS_WRONG_TRANSPORT', 'FST_NACOS_CONFIG_INVALID', 'FST_NACOS_CLOSED'])
+
+const snapshotName = (group: string, dataId: string): string => `${group}@@${dataId}`
 
 export interface ConfigOptions<S extends TSchema = TSchema> {
   group?: string
@@ -61,10 +76,19 @@ export class ConfigCenter {
   /** The content last rejected, by group and dataId, with why: logged once however many watches see it. */
   readonly #rejected = new Map<string, { content: string | null, reason: string }>()
   #closed = false
+  readonly #snapshots: SnapshotStore
+  /** Preloaded configs served from a snapshot, by snapshot name, until a change comes from Nacos. */
+  readonly #stale = new Map<string, ConfigSnapshotUse>()
 
   constructor (options: ConfigCenterOptions) {
     this.#transport = options.transport
     this.#log = options.log
+    this.#snapshots = options.snapshots ?? NO_SNAPSHOTS
+  }
+
+  /** The preloaded configs served from a snapshot now. */
+  snapshotted (): ConfigSnapshotUse[] {
+    return [...this.#stale.values()]
   }
 
   /** Values kept current by preload(), by key (default: dataId); undefined while a config is absent. */
@@ -113,6 +137,8 @@ export class ConfigCenter {
       }
       // Another watch of the same content may still reject it; a later content is news again.
       if (this.#rejected.get(key)?.content !== content) this.#rejected.delete(key)
+      this.#snapshots.save('configs', snapshotName(info.group, dataId), content === null ? null : { content })
+      this.#stale.delete(snapshotName(info.group, dataId))
       try {
         listener(value, content || undefined)
       } catch (err) {
@@ -145,7 +171,7 @@ export class ConfigCenter {
     const keys = entries.map((e) => e.key ?? e.dataId)
     const duplicate = keys.find((k, i) => keys.indexOf(k) !== i || this.#values.has(k))
     if (duplicate !== undefined) throw new SettingError('option configs', `key ${JSON.stringify(duplicate)}`, 'distinct keys: this one is used twice (a key defaults to the dataId)')
-    const values = await Promise.all(entries.map(async (entry) => await this.#read(entry.dataId, entry)))
+    const values = await Promise.all(entries.map(async (entry) => await this.#readOrSnapshot(entry.dataId, entry)))
     entries.forEach((entry, i) => {
       const key = keys[i] as string
       this.#values.set(key, values[i])
@@ -164,6 +190,29 @@ export class ConfigCenter {
     // The SDK would answer from its snapshot once our agent refuses to send.
     if (this.#closed) throw new ClosedError('config center')
     const group = options.group ?? DEFAULT_GROUP
-    return parseConfig(dataId, group, options, await this.#transport.get({ dataId, group }))
+    const content = await this.#transport.get({ dataId, group })
+    const value = parseConfig(dataId, group, options, content)
+    this.#snapshots.save('configs', snapshotName(group, dataId), content === null ? null : { content })
+    this.#stale.delete(snapshotName(group, dataId))
+    return value
+  }
+
+  /** #read(), or when no server answers, the snapshot (validated like a fresh read); FST_NACOS_NO_SNAPSHOT without one. */
+  async #readOrSnapshot (dataId: string, options: ConfigOptions): Promise<unknown> {
+    try {
+      return await this.#read(dataId, options)
+    } catch (err) {
+      if (ANSWERED.has((err as { code?: string }).code ?? '')) throw err
+      const group = options.group ?? DEFAULT_GROUP
+      const saved = await this.#snapshots.load<{ content?: unknown }>('configs', snapshotName(group, dataId))
+      if (typeof saved?.data.content !== 'string') throw new NoSnapshotError(dataId, group, (err as Error).message, { cause: err })
+      const value = parseConfig(dataId, group, options, saved.data.content)
+      const savedAt = new Date(saved.savedAt).toISOString()
+      this.#stale.set(snapshotName(group, dataId), { dataId, group, savedAt })
+      const ageSeconds = Math.round((Date.now() - saved.savedAt) / 1000)
+      this.#log.warn({ dataId, group, savedAt, ageSeconds, err: { message: (err as Error).message } },
+        `Nacos unreachable: config ${dataId} (group ${group}) served from a snapshot written ${ageSeconds} s ago`)
+      return value
+    }
   }
 }

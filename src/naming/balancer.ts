@@ -2,6 +2,8 @@
 // Discovery builds a Pool once per change of a service's instances, so a pick on the hot path is
 // one random number and a binary search, not a filter over the whole list.
 import { SettingError } from '../errors.js'
+import type { RawHost } from '../transport/types.js'
+import { DEFAULT_CLUSTER } from './names.js'
 
 /** One instance of a service, as discovery hands it out. */
 export interface Instance {
@@ -16,6 +18,23 @@ export interface Instance {
   /** The service name without its group prefix. */
   serviceName: string
   metadata: Record<string, string>
+}
+
+/** A host as Nacos reports it → an instance, Nacos's defaults filled in. */
+export function toInstance (host: RawHost, service: string): Instance {
+  const metadata = Object.freeze({ ...host.metadata })
+  return Object.freeze({
+    instanceId: host.instanceId ?? `${host.ip}#${host.port}#${host.clusterName ?? DEFAULT_CLUSTER}`,
+    ip: host.ip,
+    port: host.port,
+    weight: host.weight ?? 1,
+    healthy: host.healthy ?? true,
+    enabled: host.enabled ?? true,
+    ephemeral: host.ephemeral ?? true,
+    clusterName: host.clusterName ?? DEFAULT_CLUSTER,
+    serviceName: service,
+    metadata
+  })
 }
 
 export type Strategy = 'random' | 'weighted-random' | 'round-robin'

@@ -3,68 +3,14 @@
 // cache, so they keep working while Nacos is down.
 import type { NamingTransport, RawHost } from '../transport/types.js'
 import { ClosedError, NoInstanceError } from '../errors.js'
-import { createBalancerState, pickFromPool, toPool, type Instance, type Pool, type Strategy } from './balancer.js'
-import { DEFAULT_CLUSTER, normalizeQuery, serviceKey, type ServiceQuery } from './names.js'
+import { createBalancerState, pickFromPool, toInstance, toPool, type Instance } from './balancer.js'
+import { normalizeQuery, serviceKey, type ServiceQuery } from './names.js'
+import { NO_SNAPSHOTS, type SnapshotStore } from '../snapshot/store.js'
+import type { DiscoveryLogger, DiscoveryOptions, Entry, InstancesListener, InstancesOptions, PickOptions, SavedService, SnapshotUse } from './discovery-types.js'
 
 export type { Instance, Strategy } from './balancer.js'
 export type { ServiceQuery } from './names.js'
-
-/** pino-like: `log.warn({ service }, 'message')`. */
-export type DiscoveryLogger = Record<'info' | 'warn' | 'debug' | 'error', (obj: object, msg: string) => void>
-
-export interface DiscoveryOptions {
-  transport: NamingTransport
-  log: DiscoveryLogger
-  /** How often each looked-up service is re-read from Nacos, ms (default: the transport's). Pushes come sooner. */
-  refreshInterval?: number
-}
-
-export interface InstancesOptions extends ServiceQuery {
-  /** Only healthy, enabled instances. */
-  healthyOnly?: boolean
-}
-
-export interface PickOptions extends ServiceQuery {
-  strategy?: Strategy
-}
-
-export type InstancesListener = (instances: readonly Instance[]) => void
-
-interface Entry {
-  /** serviceKey(): the cache key and the round-robin cursor's name. */
-  readonly key: string
-  readonly service: string
-  readonly group: string
-  readonly clusters: string[]
-  instances: readonly Instance[] | undefined
-  pool: Pool
-  lastRefTime: number
-  signature: string
-  first: Promise<void> | undefined
-  timer: NodeJS.Timeout | undefined
-  /** Looked up since the last re-read (see #schedule). */
-  used: boolean
-  /** Used by the app itself (not only through lookup()): release() leaves it alone. */
-  app: boolean
-  readonly listeners: Set<InstancesListener>
-  unwatch: () => void
-}
-
-function toInstance (host: RawHost, service: string): Instance {
-  const metadata = Object.freeze({ ...host.metadata })
-  return Object.freeze({
-    instanceId: host.instanceId ?? `${host.ip}#${host.port}#${host.clusterName ?? DEFAULT_CLUSTER}`,
-    ip: host.ip,
-    port: host.port,
-    weight: host.weight ?? 1,
-    healthy: host.healthy ?? true,
-    enabled: host.enabled ?? true,
-    ephemeral: host.ephemeral ?? true,
-    clusterName: host.clusterName ?? DEFAULT_CLUSTER,
-    serviceName: service,
-    metadata
-  })
-}
+export type { DiscoveryLogger, DiscoveryOptions, InstancesListener, InstancesOptions, PickOptions, SnapshotUse } from './discovery-types.js'
 
 export class Discovery {
   readonly #transport: NamingTransport
@@ -72,6 +18,8 @@ export class Discovery {
   readonly #refreshInterval: number
   readonly #entries = new Map<string, Entry>()
   readonly #balancer = createBalancerState()
+  readonly #snapshots: SnapshotStore
+  readonly #protectEmpty: boolean
   #reachable = true
   #closed = false
 
@@ -79,6 +27,15 @@ export class Discovery {
     this.#transport = options.transport
     this.#log = options.log
     this.#refreshInterval = options.refreshInterval ?? options.transport.refreshIntervalMs
+    this.#snapshots = options.snapshots ?? NO_SNAPSHOTS
+    this.#protectEmpty = options.pushEmptyProtection ?? false
+  }
+
+  /** The services served from a snapshot now (Nacos has not answered for them since the start). */
+  snapshotted (): SnapshotUse[] {
+    return [...this.#entries.values()].flatMap((e) => (e.fromSnapshot === undefined
+      ? []
+      : [{ service: e.service, group: e.group, clusters: e.clusters, savedAt: new Date(e.fromSnapshot).toISOString() }]))
   }
 
   /** Instances of a service: the first call reads Nacos and keeps the service current; later calls read the cache. */
@@ -193,7 +150,8 @@ export class Discovery {
       used: true,
       app,
       listeners: new Set(),
-      unwatch: () => {}
+      unwatch: () => {},
+      fromSnapshot: undefined
     }
     this.#entries.set(key, entry)
     entry.unwatch = this.#transport.watch({ service, group, clusters }, (snapshot) => { this.#apply(entry, snapshot.hosts, snapshot.lastRefTime) })
@@ -255,16 +213,39 @@ export class Discovery {
           'Nacos unreachable: serving the last known instances')
       }
       this.#reachable = false
+      if (entry.instances === undefined && await this.#fromSnapshot(entry)) return
       throw err
     }
   }
 
+  /** The first read failed: the list last written, if any. */
+  async #fromSnapshot (entry: Entry): Promise<boolean> {
+    const saved = await this.#snapshots.load<SavedService>('services', entry.key)
+    if (saved === undefined || !Array.isArray(saved.data.hosts) || this.#closed || entry.instances !== undefined) return false
+    this.#log.warn({ service: entry.service, group: entry.group, count: saved.data.hosts.length, savedAt: new Date(saved.savedAt).toISOString() },
+      'Nacos unreachable: serving the instances of a snapshot')
+    // Ordered before anything Nacos sends: whatever its clock says, its answer replaces the snapshot.
+    this.#apply(entry, saved.data.hosts, -Infinity)
+    entry.fromSnapshot = saved.savedAt
+    return true
+  }
+
   #apply (entry: Entry, hosts: RawHost[], lastRefTime: number): void {
     if (this.#closed) return
+    if (this.#protectEmpty && hosts.length === 0 && (entry.instances?.length ?? 0) > 0) {
+      this.#log.debug({ service: entry.service, group: entry.group }, 'an empty list from Nacos ignored: NACOS_PUSH_EMPTY_PROTECTION keeps the last instances')
+      return
+    }
     // A push and a read can cross: the older view must not undo the newer one.
     if (entry.instances !== undefined && lastRefTime < entry.lastRefTime) return
     entry.lastRefTime = lastRefTime
     const signature = JSON.stringify(hosts.map((h) => [h.ip, h.port, h.weight, h.healthy, h.enabled, h.clusterName, h.metadata]).sort())
+    const fresh = lastRefTime !== -Infinity
+    const stale = entry.fromSnapshot !== undefined
+    if (fresh) entry.fromSnapshot = undefined
+    if (fresh && (stale || signature !== entry.signature || entry.instances === undefined)) {
+      this.#snapshots.save('services', entry.key, { service: entry.service, group: entry.group, clusters: entry.clusters, hosts } satisfies SavedService)
+    }
     if (entry.instances !== undefined && signature === entry.signature) return
     const first = entry.instances === undefined
     entry.signature = signature

@@ -10,12 +10,16 @@ import type { InstanceSpec, NamingTransport } from '../transport/types.js'
 import { NotListeningError, RegistrationDisabledError, RegistrationFailedError } from '../errors.js'
 import { advertisedInstance } from './instance.js'
 
+/** The longest pause between two registration attempts (each drawn from 50-100 % of its ceiling). */
+export const REGISTER_RETRY_MAX_MS = 5000
+
 export type RegistrationState = 'idle' | 'registering' | 'registered' | 'retrying' | 'deregistered'
 
 export interface RegistryStatus {
   state: RegistrationState
   /** The instance as registered (or about to be); null before the server listens. */
   instance: InstanceSpec | null
+  /** When this instance last registered; null before, and once deregistered. */
   registeredAt: string | null
   lastBeatAt: string | null
   lastError: string | null
@@ -33,7 +37,7 @@ export interface RegistryOptions {
   transport: NamingTransport
   config: Parameters<typeof advertisedInstance>[0] & Pick<ResolvedSettings, 'registerEnabled'>
   log: FastifyBaseLogger
-  /** Wait before registration attempt `attempt` (from 0) is repeated; default 0.5 s doubling to 10 s, with jitter. */
+  /** Wait before registration attempt `attempt` (from 0) is repeated; default 0.5 s doubling to 5 s, with jitter. */
   retryDelay?: (attempt: number) => number
 }
 
@@ -67,7 +71,8 @@ export class Registry {
     this.#transport = options.transport
     this.#config = options.config
     this.#log = options.log
-    this.#retryDelay = options.retryDelay ?? ((attempt) => backoffDelay(attempt, 500, 10_000))
+    // Capped at 5 s as the Java client's reconnect: registered within 5 s of Nacos being back.
+    this.#retryDelay = options.retryDelay ?? ((attempt) => backoffDelay(attempt, 500, REGISTER_RETRY_MAX_MS))
     // Nacos is reachable again: a registration waiting out its backoff is tried at once.
     this.#offConnected = this.#transport.onConnected(() => { if (this.#state === 'retrying') this.#wake?.() })
   }
@@ -223,6 +228,8 @@ export class Registry {
     // Let an attempt already on the wire land first, or we could deregister before it registers.
     await this.#attempt?.catch(() => {})
     if (!wasUp || this.#instance === null) return
+    // Not registered any more: /health tells an outage (registeredAt set) from this.
+    this.#registeredAt = null
     try {
       await this.#transport.deregister(this.#instance)
       this.#counts.deregistrations++

@@ -9,7 +9,7 @@ import type { NacosRegistry } from '../types.js'
 import { MONITORING_SCHEMAS, MonitoringErrorSchema, MonitoringRouteSchemas } from './schemas.js'
 import { typeboxValidator } from './validation.js'
 import { errorHandler, scrubber } from './errors.js'
-import { healthReason, serviceView } from './views.js'
+import { healthOf, serviceView } from './views.js'
 import { serviceKey } from '../naming/names.js'
 import type { Instance, InstancesOptions, ServiceQuery } from '../naming/discovery.js'
 import { LookedUp, MAX_LOOKUPS } from './lookups.js'
@@ -118,10 +118,9 @@ const routes: FastifyPluginAsync<RoutesOptions> = async (fastify, opts) => {
   }
 
   app.get('/health', { schema: MonitoringRouteSchemas.health }, async (_request, reply) => {
-    const { state } = nacos().status()
-    const reason = healthReason(state, nacos().settings.registerEnabled)
-    if (reason === undefined) return { status: 'UP' as const, state }
-    return await reply.code(503).send({ status: 'DOWN' as const, state, reason })
+    const health = healthOf(nacos().status(), nacos().settings)
+    if (health.status === 'UP') return health
+    return await reply.code(503).send(health)
   })
 }
 

@@ -41,6 +41,14 @@ const REGISTRATION_STATES = ['idle', 'registering', 'registered', 'retrying', 'd
 const State = Type.Union(REGISTRATION_STATES.map((s) => Type.Literal(s)), { description: 'registration state' })
 const Metadata = Type.Record(Type.String(), Type.String())
 
+const Since = Type.String({ format: 'date-time', description: 'when the snapshot served was written' })
+
+/** What is served from a local snapshot now, because Nacos has not answered for it since the start. */
+export const SnapshotsSchema = Type.Object({
+  services: Type.Array(Type.Object({ service: Type.String(), group: Type.String(), clusters: Type.Array(Type.String()), savedAt: Since }, { additionalProperties: false })),
+  configs: Type.Array(Type.Object({ dataId: Type.String(), group: Type.String(), savedAt: Since }, { additionalProperties: false }))
+}, { $id: 'NacosSnapshots', additionalProperties: false, description: 'Services and preloaded configs served from a local snapshot (empty while Nacos answers)' })
+
 /** This service as registered (GET /service, and the answer of register/deregister). No secret is declared, so none is sent. */
 export const ServiceSchema = Type.Object({
   serviceName: Type.String(),
@@ -58,6 +66,7 @@ export const ServiceSchema = Type.Object({
   lastBeatAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   heartbeat: ref(HeartbeatSchema),
   lastError: Type.Union([Type.String(), Type.Null()], { description: 'the last registration or heartbeat failure, cleared by success' }),
+  snapshots: ref(SnapshotsSchema),
   counts: ref(CountsSchema)
 }, { $id: 'NacosService', additionalProperties: false, description: 'This service\'s registration' })
 
@@ -83,8 +92,10 @@ export const InstanceListSchema = Type.Object({
 
 export const HealthUpSchema = Type.Object({
   status: Type.Literal('UP'),
-  state: State
-}, { $id: 'NacosHealthUp', additionalProperties: false, description: 'Registered, or registration disabled' })
+  state: State,
+  degraded: Type.Optional(Type.Literal(true, { description: 'Nacos is unreachable after this instance registered: it keeps serving (from the discovery cache and snapshots) while registration is retried' })),
+  detail: Type.Optional(Type.String({ description: 'what degraded means now' }))
+}, { $id: 'NacosHealthUp', additionalProperties: false, description: 'Registered, registration disabled, or registered before Nacos became unreachable (degraded)' })
 
 export const HealthDownSchema = Type.Object({
   status: Type.Literal('DOWN'),
@@ -113,12 +124,13 @@ export const NoBodySchema = Type.Object({}, { $id: 'NacosNoBody', additionalProp
 
 /** Every shared schema, in dependency order (the plugin adds them with `addSchema`). */
 export const MONITORING_SCHEMAS: readonly TSchema[] = [
-  MonitoringErrorSchema, HeartbeatSchema, CountsSchema, ServiceSchema, InstanceSchema, InstanceListSchema,
+  MonitoringErrorSchema, HeartbeatSchema, CountsSchema, SnapshotsSchema, ServiceSchema, InstanceSchema, InstanceListSchema,
   HealthUpSchema, HealthDownSchema, InstancesParamsSchema, InstancesQuerySchema, NoQuerySchema, NoBodySchema
 ]
 
 export type MonitoringError = Static<typeof MonitoringErrorSchema>
 export type MonitoringService = Static<typeof ServiceSchema>
+export type MonitoringSnapshots = Static<typeof SnapshotsSchema>
 export type MonitoringInstance = Static<typeof InstanceSchema>
 export type MonitoringInstanceList = Static<typeof InstanceListSchema>
 export type MonitoringHealthUp = Static<typeof HealthUpSchema>
@@ -187,8 +199,8 @@ export const MonitoringRouteSchemas = {
   health: {
     tags: TAGS,
     operationId: 'nacosHealth',
-    summary: 'Readiness: registered with Nacos?',
-    description: '200 when registered or registration is disabled, 503 with a reason otherwise. Never needs the token.',
+    summary: 'Readiness: should this instance get traffic?',
+    description: '200 when registered or registration is disabled, and during a Nacos outage after this instance registered (degraded: true); 503 with a reason when it never registered, was deregistered, or is closing. Never needs the token.',
     querystring: ref(NoQuerySchema),
     response: { 200: ref(HealthUpSchema), 400: BAD_REQUEST, 503: ref(HealthDownSchema) }
   }

@@ -1,7 +1,7 @@
 // What the monitoring routes answer, built field by field from app.nacos: a new field of the
 // registry or the settings never reaches a client unless it is added here and in the schema.
 import type { NacosRegistry } from '../types.js'
-import type { RegistrationState } from '../naming/registry.js'
+import type { RegistrationState, RegistryStatus } from '../naming/registry.js'
 import { heartbeatTimeoutMs } from '../settings.js'
 import type { MonitoringService } from './schemas.js'
 
@@ -29,7 +29,8 @@ export function serviceView (nacos: Pick<NacosRegistry, 'status' | 'settings'>, 
       deregisterTimeMs: c.deregisterTimeMs
     },
     lastError: status.lastError === null ? null : scrub(status.lastError),
-    counts: status.counts
+    counts: status.counts,
+    snapshots: { services: status.snapshots.services.map((s) => ({ ...s, clusters: [...s.clusters] })), configs: status.snapshots.configs.map((c) => ({ ...c })) }
   }
 }
 
@@ -41,7 +42,18 @@ const REASONS: Record<RegistrationState, string | undefined> = {
   deregistered: 'deregistered from Nacos'
 }
 
-/** undefined: healthy (registered, or registration disabled); else why the instance is not ready. */
-export function healthReason (state: RegistrationState, registerEnabled: boolean): string | undefined {
-  return registerEnabled ? REASONS[state] : undefined
+/** /health's answer: DOWN means this instance should get no traffic; a Nacos outage after it registered is not that. */
+export function healthOf (status: Pick<RegistryStatus, 'state' | 'registeredAt'>, settings: { registerEnabled: boolean, healthRequiresRegistration: boolean }):
+  { status: 'UP', state: RegistrationState, degraded?: true, detail?: string } | { status: 'DOWN', state: RegistrationState, reason: string } {
+  const { state } = status
+  const reason = settings.registerEnabled ? REASONS[state] : undefined
+  if (reason === undefined) return { status: 'UP', state }
+  if ((state === 'retrying' || state === 'registering') && status.registeredAt !== null) {
+    return { status: 'UP', state, degraded: true, detail: 'Nacos does not answer (or lost this instance) after it registered: serving from the local cache and snapshots; registering again in the background' }
+  }
+  // Started while Nacos is down: serving from snapshots, unless the user wants a registration first.
+  if (state === 'retrying' && !settings.healthRequiresRegistration) {
+    return { status: 'UP', state, degraded: true, detail: 'Nacos has not answered since start-up: serving from the local cache and snapshots; registering in the background' }
+  }
+  return { status: 'DOWN', state, reason }
 }

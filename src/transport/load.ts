@@ -3,7 +3,9 @@
 // for HTTP).
 import type { FastifyBaseLogger } from 'fastify'
 import type { ResolvedSettings } from '../settings.js'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { SettingError, NoSdkClientError } from '../errors.js'
 import { DEFAULT_CONTEXT_PATH } from '../server-addr.js'
 import type { Transport } from './types.js'
@@ -76,6 +78,21 @@ export async function loadTransport (config: ResolvedSettings, log: FastifyBaseL
   }
   noTlsFiles(config, 'the http transport trusts the CAs of NODE_EXTRA_CA_CERTS')
   const { createHttpTransport } = await import('./http/index.js')
-  const transport = createHttpTransport(config, log)
-  return { transport: withNacosErrors(transport), sdkClient: () => transport.sdkClient }
+  // The SDK writes a cache of its own and answers from it when Nacos is down; ours (src/snapshot)
+  // is the one that outlives the process, so the SDK's lives in a private temp dir until close.
+  const cacheDir = mkdtempSync(join(tmpdir(), 'fastify-nacos-sdk-'))
+  const transport = createHttpTransport({ ...config, cacheDir }, log)
+  const owned: Transport = {
+    name: transport.name,
+    naming: transport.naming,
+    config: transport.config,
+    close: async () => {
+      await transport.close()
+      rmSync(cacheDir, { recursive: true, force: true })
+    }
+  }
+  return {
+    transport: withNacosErrors(owned),
+    sdkClient: () => transport.sdkClient
+  }
 }

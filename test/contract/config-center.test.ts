@@ -35,7 +35,7 @@ class CountingClient extends NacosHttpClient {
 async function setup (t: { teardown: (fn: () => Promise<void>) => void }, opts: { serverAddr?: string[], cacheDir?: string } = {}) {
   const cacheDir = opts.cacheDir ?? mkdtempSync(join(tmpdir(), 'nacos-cc-'))
   const { log, lines } = recordingLog()
-  const transport = await openTransport(transportName, log, { serverAddr: opts.serverAddr ?? [NACOS_ADDR], cacheDir })
+  const transport = await openTransport(transportName, log, { serverAddr: opts.serverAddr ?? [NACOS_ADDR], snapshotDir: cacheDir, snapshotCluster: 'contract-cc' })
   const center = new ConfigCenter({ transport: transport.config, log })
   t.teardown(async () => {
     center.close()
@@ -162,22 +162,18 @@ for (const name of TRANSPORTS) {
       t.same(seen[1], { port: 81, db: { host: 'db2', pool: 5 } })
     })
 
-    await t.test('HTTP: snapshots go to cacheDir, never to ~/.node-diamond-client-cache, and serve get() while Nacos is unreachable', { skip: transportName !== 'http' }, async (t) => {
+    await t.test('HTTP: the SDK keeps no cache that outlives the transport (ours, src/snapshot, is the one), and never in ~/.node-diamond-client-cache', { skip: transportName !== 'http' }, async (t) => {
       const { center, cacheDir } = await setup(t)
       const dataId = uniqueId('json')
       await publish(dataId, '{"cached":true}')
       t.same(await center.get(dataId), { cached: true })
-      const snapshot = join(cacheDir, 'snapshot', 'config', 'CURRENT_UNIT', 'default_tenant', 'DEFAULT_GROUP', dataId)
-      t.equal(readFileSync(snapshot, 'utf8'), '{"cached":true}', 'snapshot written under cacheDir')
       const homeCache = join(homedir(), '.node-diamond-client-cache')
       const inHome = existsSync(homeCache) ? readdirSync(homeCache, { recursive: true }).map(String).filter((p) => p.includes(dataId)) : []
       t.same(inHome, [], 'nothing written to the SDK default in the home directory')
+      t.same(existsSync(cacheDir) ? readdirSync(cacheDir, { recursive: true }).map(String).filter((p) => p.includes(dataId)) : [], [], 'nothing of the SDK under snapshotDir')
 
       const down = await setup(t, { serverAddr: [`127.0.0.1:${await closedPort()}`], cacheDir })
-      t.same(await down.center.get(dataId), { cached: true }, 'the snapshot answers while Nacos is unreachable')
-      await down.center.get(dataId)
-      t.equal(down.lines.filter((l) => l.level === 'warn').length, 1, 'warned once')
-      await t.rejects(down.center.get(uniqueId('json')), /ECONNREFUSED/, 'no snapshot: the cause is reported')
+      await t.rejects(down.center.get(dataId), /ECONNREFUSED/, 'another transport while Nacos is unreachable: the cause is reported, no stale answer')
     })
 
     await t.test('preload() reads every entry and keeps values current', async (t) => {

@@ -42,7 +42,7 @@ const OPERATIONS: Record<string, (transport: Transport) => Promise<unknown>> = {
 /** The code of each operation's error over `transport`; the message too, for the diagnostics. */
 async function codes (transport: TransportName, settings: AllSettings, closeFirst = false): Promise<Record<string, string>> {
   const { log } = recordingLog()
-  const tr = await openTransport(transport, log, { requestTimeout: 1000, cacheDir, ...settings })
+  const tr = await openTransport(transport, log, { requestTimeout: 1000, snapshotDir: cacheDir, ...settings })
   if (closeFirst) await tr.close()
   // A server that answers is reached first (the probe waits for the gRPC connection), so that
   // what is compared is its answer, not a connection still being set up on a busy machine.

@@ -3,7 +3,7 @@
 // "lost", and close or deregister while a request is still on the wire.
 import t from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Registry } from '../../src/naming/registry.ts'
+import { Registry, REGISTER_RETRY_MAX_MS } from '../../src/naming/registry.ts'
 import { resolveSettings } from '../../src/resolve.ts'
 import { FakeNaming, deferred } from '../helpers/fake-transport.ts'
 import { recordingLog } from '../helpers/instances.ts'
@@ -154,6 +154,15 @@ t.test('deregister during a registration on the wire: waits for it to land, then
   t.equal(naming.kept.length, 0, 'the landed registration starts no keep-alive')
 })
 
+t.test('registeredAt is cleared once deregistered: /health tells a deregistered instance from a Nacos outage', async (t) => {
+  const { registry } = setup()
+  registry.listening(3000)
+  await registry.register()
+  t.type(registry.status().registeredAt, 'string')
+  await registry.deregister()
+  t.equal(registry.status().registeredAt, null)
+})
+
 t.test('close during a registration on the wire: nothing starts afterwards; late events are ignored', async (t) => {
   const { naming, registry } = setup()
   await (async () => { registry.listening(3000); await registry.register() })()
@@ -198,4 +207,24 @@ t.test('the transport (re)connects: a registration waiting out its backoff is tr
   naming.connected()
   await until(() => registry.status().state === 'registered', 500)
   t.same(naming.calls, ['register unit-svc', 'register unit-svc', 'keepAlive unit-svc'])
+})
+
+t.test('the default registration backoff is capped at 5 s', async (t) => {
+  const clock = fakeClock(t)
+  // The top of each jitter range: the longest pauses the backoff can draw.
+  const random = Math.random
+  Math.random = () => 1
+  t.teardown(() => { Math.random = random })
+  const naming = new FakeNaming()
+  naming.onRegister = async () => { throw new Error('ECONNREFUSED') }
+  const { log } = recordingLog()
+  const config = resolveSettings({ serviceName: 'unit-svc', ip: '10.0.0.7' }, { env: {}, dotenv: false })
+  const registry = new Registry({ transport: naming, config, log: log as never })
+  t.teardown(() => { registry.close() })
+  registry.listening(3000)
+  registry.start()
+  for (let i = 0; i < 600; i++) await clock.tickAsync(100)
+  // Pauses 0.5, 1, 2, 4, then 5 s each: 15 attempts in 60 s (a 10 s cap would make 10).
+  t.equal(naming.calls.length, 15, `attempts in 60 s: ${naming.calls.length}`)
+  t.equal(REGISTER_RETRY_MAX_MS, 5000)
 })
