@@ -24,6 +24,14 @@ stage() {
   fi
 }
 
+# The plugin's snapshots (NACOS_SNAPSHOT_DIR) of the tests' apps go to a directory of this run,
+# not the user's ~/.cache, removed at the end.
+if [ -z "${NACOS_SNAPSHOT_DIR:-}" ]; then
+  NACOS_SNAPSHOT_DIR=$(mktemp -d "${TMPDIR:-/tmp}/fastify-nacos-test-snapshots.XXXXXX")
+  export NACOS_SNAPSHOT_DIR
+  run_snapshots=$NACOS_SNAPSHOT_DIR
+fi
+
 echo "== node $(node -v) ($(command -v node))"
 stage build npm run --silent build
 stage typecheck npm run --silent typecheck
@@ -34,6 +42,7 @@ stage "type tests" npx tstyche
 # A class the server failed to load shows only in its logs (e.g. a broken gRPC push path).
 stage "nacos server logs" bash scripts/nacos.sh check
 
+[ -n "${run_snapshots:-}" ] && rm -rf "$run_snapshots"
 echo "== summary (node $(node -v))"
 printf '  %s\n' "${results[@]}"
 exit $failed

@@ -6,12 +6,12 @@
 // reads back half-written. Files 0600, directories 0700. Only what Nacos answered is written:
 // never a credential or a token.
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdir, readFile, readdir, rename, rm, writeFile, chmod } from 'node:fs/promises'
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile, chmod } from 'node:fs/promises'
 import { join } from 'node:path'
 
 /** Bound of one snapshot file; a larger service list or config is not kept (one warning). */
 export const MAX_SNAPSHOT_BYTES = 4 * 1024 * 1024
-/** Bound of files per kind (services, configs) per cluster key; beyond it new names are not kept. */
+/** Bound of files per kind (services, configs) per cluster key; beyond it the oldest make room. */
 export const MAX_SNAPSHOT_FILES = 1000
 
 export type SnapshotKind = 'services' | 'configs'
@@ -23,7 +23,7 @@ export interface Saved<T> {
 }
 
 /** pino-like. */
-type Logger = Record<'warn' | 'debug', (obj: object, msg: string) => void>
+type Logger = Record<'warn' | 'info' | 'debug', (obj: object, msg: string) => void>
 
 export interface SnapshotStore {
   /** Where the files go; undefined when snapshots are off. */
@@ -60,6 +60,8 @@ class FileSnapshotStore implements SnapshotStore {
   readonly #writes = new Map<string, Promise<void>>()
   readonly #counts = new Map<SnapshotKind, Promise<Set<string>>>()
   readonly #warned = new Set<string>()
+  /** Per kind: the new name being counted in (see #admit). */
+  readonly #admitting = new Map<SnapshotKind, Promise<void>>()
 
   constructor (options: StoreOptions) {
     this.dir = options.dir
@@ -114,19 +116,50 @@ class FileSnapshotStore implements SnapshotStore {
       this.#warnOnce(`size:${name}`, { name, bytes: Buffer.byteLength(text), max: MAX_SNAPSHOT_BYTES }, 'too large for a snapshot: not kept')
       return
     }
-    if (!names.has(base) && names.size >= MAX_SNAPSHOT_FILES) {
-      this.#warnOnce(`count:${kind}`, { kind, max: MAX_SNAPSHOT_FILES, dir: this.dir }, 'snapshot directory full: new names are not kept')
-      return
-    }
+    if (!names.has(base)) await this.#admit(kind, names, base)
     const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
     try {
       await writeFile(temp, text, { mode: 0o600 })
       await rename(temp, file)
     } catch (err) {
       await rm(temp, { force: true })
+      names.delete(base)
       throw err
     }
-    names.add(base)
+  }
+
+  /** Counts a new name in, one at a time per kind, making room first when the directory is full. */
+  async #admit (kind: SnapshotKind, names: Set<string>, base: string): Promise<void> {
+    const run = (this.#admitting.get(kind) ?? Promise.resolve()).then(async () => {
+      if (names.has(base)) return
+      if (names.size >= MAX_SNAPSHOT_FILES) await this.#evictOldest(kind, names)
+      names.add(base)
+    })
+    const settled = run.catch(() => {})
+    this.#admitting.set(kind, settled)
+    await run
+  }
+
+  /**
+   * A full directory makes room by removing the file written longest ago (what is new is what a
+   * restart during an outage needs; a name looked up once long ago is not), said once at info.
+   */
+  async #evictOldest (kind: SnapshotKind, names: Set<string>): Promise<void> {
+    const dir = join(this.dir, kind)
+    let oldest: { file: string, at: number } | undefined
+    for (const file of await readdir(dir)) {
+      if (!file.endsWith('.json')) continue
+      const at = await stat(join(dir, file)).then((s) => s.mtimeMs, () => undefined)
+      if (at === undefined) { names.delete(file); continue }
+      if (oldest === undefined || at < oldest.at) oldest = { file, at }
+    }
+    if (oldest === undefined) return
+    await rm(join(dir, oldest.file), { force: true })
+    names.delete(oldest.file)
+    if (!this.#warned.has(`count:${kind}`)) {
+      this.#warned.add(`count:${kind}`)
+      this.#log.info({ kind, max: MAX_SNAPSHOT_FILES, dir: this.dir }, 'snapshot directory full: the oldest snapshots make room for new ones')
+    }
   }
 
   /** The files of a kind already there (made on first use, with the directory). */

@@ -2,11 +2,11 @@
 // one directory per cluster key, bounded, a fallback when the root takes no file, and several
 // processes' writers sharing one directory.
 import t from 'tap'
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync, readFileSync, utimesSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fork } from 'node:child_process'
-import { openSnapshots, MAX_SNAPSHOT_BYTES, NO_SNAPSHOTS } from '../../src/snapshot/store.ts'
+import { openSnapshots, MAX_SNAPSHOT_BYTES, MAX_SNAPSHOT_FILES, NO_SNAPSHOTS } from '../../src/snapshot/store.ts'
 import { clusterKey, settingsKey } from '../../src/snapshot/key.ts'
 
 function temp (t: { teardown: (fn: () => void) => void }): string {
@@ -20,7 +20,8 @@ function temp (t: { teardown: (fn: () => void) => void }): string {
 
 function log () {
   const warnings: Array<{ obj: object, msg: string }> = []
-  return { warnings, log: { warn: (obj: object, msg: string) => { warnings.push({ obj, msg }) }, debug: () => {} } }
+  const infos: string[] = []
+  return { warnings, infos, log: { warn: (obj: object, msg: string) => { warnings.push({ obj, msg }) }, info: (_obj: object, msg: string) => { infos.push(msg) }, debug: () => {} } }
 }
 
 t.test('writes and reads back a value with when it was saved; null removes it', async (t) => {
@@ -81,6 +82,29 @@ t.test('size bound: a value over MAX_SNAPSHOT_BYTES is not kept, with one warnin
   await store.flush()
   t.equal(await store.load('configs', 'big'), undefined)
   t.same(warnings.map((w) => w.msg), ['too large for a snapshot: not kept'])
+})
+
+t.test('count bound: a full directory makes room for a new name by removing the file written longest ago, said once', async (t) => {
+  const root = temp(t)
+  const { log: l, warnings, infos } = log()
+  const store = await openSnapshots({ root, key: 'k', log: l, fallbackRoot: '/unused' })
+  for (let i = 0; i < MAX_SNAPSHOT_FILES; i++) store.save('services', `s${i}`, { hosts: [] })
+  await store.flush()
+  const dir = join(root, 'k', 'services')
+  // s0 written longest ago.
+  const [oldest] = readdirSync(dir).filter((f) => f.endsWith('.json')).filter((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')).name === 's0')
+  utimesSync(join(dir, oldest as string), new Date(1000), new Date(1000))
+  store.save('services', 'new-1', { hosts: [1] })
+  store.save('services', 's5', { hosts: [5] })
+  store.save('services', 'new-2', { hosts: [2] })
+  await store.flush()
+  t.equal(readdirSync(dir).filter((f) => f.endsWith('.json')).length, MAX_SNAPSHOT_FILES, 'still at the bound')
+  t.same((await store.load('services', 'new-1'))?.data, { hosts: [1] }, 'the new name is kept')
+  t.same((await store.load('services', 'new-2'))?.data, { hosts: [2] })
+  t.equal(await store.load('services', 's0'), undefined, 'the oldest made room')
+  t.same((await store.load('services', 's5'))?.data, { hosts: [5] }, 'a name already there is rewritten in place')
+  t.same(infos, ['snapshot directory full: the oldest snapshots make room for new ones'], 'said once')
+  t.same(warnings, [])
 })
 
 t.test('a root that takes no file falls back with one warning; when the fallback fails too, snapshots are off', { skip: process.platform === 'win32' }, async (t) => {
