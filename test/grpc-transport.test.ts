@@ -286,6 +286,21 @@ t.test('config: absent -> null; publish -> watch gets it; remove -> watch gets n
   t.ok(published - start < 5000)
 })
 
+t.test('never connected and every server refuses: a request fails as soon as the round of servers is done, not at its deadline', async (t) => {
+  const a = await closedPort()
+  const b = await closedPort()
+  const tr = transport(t, { serverAddr: [`127.0.0.1:${a - 1000}`, `127.0.0.1:${b - 1000}`], requestTimeoutMs: 60_000 })
+  const start = Date.now()
+  const outcome = await Promise.race([
+    tr.config.get({ dataId: 'refused.json', group: GROUP }).then(() => 'answered', (e: unknown) => e),
+    new Promise((resolve) => setTimeout(resolve, 20_000, 'still waiting after 20 s of its 60 s'))
+  ])
+  t.comment(`failed after ${Date.now() - start} ms`)
+  t.match(outcome, { kind: 'unavailable', message: /no Nacos server answered on its gRPC port/ })
+  const again = await tr.naming.query({ service: 'refused', group: GROUP, clusters: [] }).then(() => 'answered', (e: unknown) => e)
+  t.match(again, { kind: 'unavailable' }, 'a request made later fails at once too')
+})
+
 t.test('probe: a closed gRPC port rejects, naming each server, its gRPC port, and the way out', async (t) => {
   const a = await closedPort()
   const b = await closedPort()

@@ -22,15 +22,9 @@ import { jittered } from '../../backoff.js'
 import { jsonPayload, parseBody, type Json, type Payload } from './proto.js'
 import { answerServerRequest, type ServerRequestHandler } from './server-requests.js'
 import { Waits } from './waits.js'
-import {
-  closedError,
-  GrpcTransportError,
-  NACOS_INVALID_SERVER_STATUS,
-  NACOS_NO_RIGHT,
-  NACOS_UN_REGISTER
-} from './errors.js'
+import { answerError, closedError, GrpcTransportError, NACOS_INVALID_SERVER_STATUS, NACOS_UN_REGISTER } from './errors.js'
 import { Health } from './health.js'
-import { abandonLink, checkServer, describeGrpcError, grpcAddress, openLink, unary, type GrpcLog, type Link, type LinkOptions, type ServerAddress } from './link.js'
+import { abandonLink, checkServer, describeGrpcError, grpcAddress, namedServer, openLink, unary, type GrpcLog, type Link, type LinkOptions, type ServerAddress } from './link.js'
 
 export interface ConnectionOptions extends LinkOptions {
   servers: ServerAddress[]
@@ -47,16 +41,6 @@ export interface RequestOptions {
   headers?: () => Promise<Record<string, string>> | Record<string, string>
 }
 
-/**
- * The configured server a ConnectResetRequest names: its serverIp and, when given, serverPort
- * (the HTTP port, as in the server list; several servers can share a host).
- */
-function namedServer (servers: readonly ServerAddress[], ip: unknown, port: unknown): ServerAddress | undefined {
-  if (typeof ip !== 'string' || ip === '') return undefined
-  const wanted = port === undefined || port === null || port === '' ? undefined : Number(port)
-  return servers.find((s) => s.host === ip && (wanted === undefined || s.port === wanted))
-}
-
 export class Connection {
   readonly #opts: ConnectionOptions
   #state: 'idle' | 'connecting' | 'ready' | 'closed' = 'idle'
@@ -64,6 +48,9 @@ export class Connection {
   #next: number
   #lastError: Error | undefined
   #recommended: ServerAddress | undefined
+  #everConnected = false
+  /** Set while never connected and every server of the last round refused (see #connectLoop). */
+  #refusedAll: Error | undefined
   readonly #waits = new Waits<Link>()
   readonly #calls = new Set<grpc.ClientUnaryCall>()
   readonly #handlers = new Map<string, ServerRequestHandler>()
@@ -185,18 +172,13 @@ export class Connection {
           if (Date.now() >= deadline) throw new GrpcTransportError('unavailable', `Nacos could not serve ${type}: ${lastProblem}`, { errorCode, requestType: type })
           continue
         }
-        throw this.#answerError(type, errorCode, message)
+        throw answerError(type, errorCode, message)
       }
       if (json.resultCode !== undefined && Number(json.resultCode) !== 200) {
-        throw this.#answerError(type, Number(json.errorCode), typeof json.message === 'string' ? json.message : '')
+        throw answerError(type, Number(json.errorCode), typeof json.message === 'string' ? json.message : '')
       }
       return json
     }
-  }
-
-  #answerError (type: string, errorCode: number, message: string): GrpcTransportError {
-    const kind = errorCode === NACOS_NO_RIGHT ? 'auth' : 'server'
-    return new GrpcTransportError(kind, `Nacos refused ${type} (error ${errorCode}${message ? `: ${message}` : ''})`, { errorCode, requestType: type })
   }
 
   /** Resolves when `server` answers a ServerCheckRequest on its gRPC port (a throwaway channel). */
@@ -223,6 +205,7 @@ export class Connection {
   async #connectLoop (): Promise<void> {
     const servers = this.#opts.servers
     let attempt = 0
+    let refusedInRound = 0
     while (this.#state === 'connecting') {
       const server = this.#recommended ?? servers[this.#next++ % servers.length] as ServerAddress
       this.#recommended = undefined
@@ -233,6 +216,7 @@ export class Connection {
         if (this.closed) return
         this.#lastError = err instanceof Error ? err : new Error(String(err))
         attempt++
+        if (/ECONNREFUSED/.test(this.#lastError.message)) refusedInRound++
         const roundDone = attempt % servers.length === 0
         this.#opts.log.debug?.({ server: grpcAddress(server, this.#opts.grpcPortOffset), attempt, err: this.#lastError.message }, 'nacos grpc connect attempt failed')
         if (roundDone) {
@@ -240,7 +224,13 @@ export class Connection {
           if (round === 1 || round % 10 === 0) {
             this.#opts.log.warn({ servers: this.addresses, attempts: attempt, err: this.#lastError.message }, 'nacos grpc: no server reachable, retrying')
           }
-          this.#emitDown(new GrpcTransportError('unavailable', `no Nacos server answered on its gRPC port (${this.addresses.join(', ')}); last error: ${this.#lastError.message}`, { cause: this.#lastError }))
+          const down = new GrpcTransportError('unavailable', `no Nacos server answered on its gRPC port (${this.addresses.join(', ')}); last error: ${this.#lastError.message}`, { cause: this.#lastError })
+          this.#emitDown(down)
+          // Never connected and every server refused: requests fail now, not at their deadline (a
+          // start with Nacos down goes on to the snapshots). Once connected, they wait out a reconnect.
+          this.#refusedAll = !this.#everConnected && refusedInRound === servers.length ? down : undefined
+          if (this.#refusedAll !== undefined) this.#waits.reject(() => down)
+          refusedInRound = 0
         }
         // The next server of a round at once (about); the n-th round failed, n steps later, capped
         // (linear, as the Java client's n × 100 ms: a restarted server is found again soon).
@@ -253,6 +243,8 @@ export class Connection {
         return
       }
       this.#link = link
+      this.#everConnected = true
+      this.#refusedAll = undefined
       this.#state = 'ready'
       this.#health.touch()
       this.#lastError = undefined
@@ -312,6 +304,8 @@ export class Connection {
   async #waitReady (deadline: number, type: string, timeoutMs: number, lastProblem: string): Promise<Link> {
     if (this.#state === 'closed') throw closedError(type)
     if (this.#state === 'ready' && this.#link) return this.#link
+    // Never connected, and the last round of servers all refused: known now, not at the deadline.
+    if (this.#refusedAll !== undefined) throw this.#refusedAll
     this.start()
     return await this.#waits.until(deadline, () => {
       const why = lastProblem || this.#lastError?.message || 'still connecting'

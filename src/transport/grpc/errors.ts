@@ -42,3 +42,9 @@ export const NACOS_NO_HANDLER = 302
 export const NACOS_CONFIG_NOT_FOUND = 300
 /** A config read that met a write of the same config on the server: "please try later". */
 export const NACOS_CONFIG_QUERY_CONFLICT = 400
+
+/** A Nacos error answer to `type`: auth when the server says no right, else a server error. */
+export function answerError (type: string, errorCode: number, message: string): GrpcTransportError {
+  const kind = errorCode === NACOS_NO_RIGHT ? 'auth' : 'server'
+  return new GrpcTransportError(kind, `Nacos refused ${type} (error ${errorCode}${message ? `: ${message}` : ''})`, { errorCode, requestType: type })
+}

@@ -175,3 +175,13 @@ export function abandonLink (link: Link): void {
   try { link.stream.cancel() } catch {}
   try { link.client.close() } catch {}
 }
+
+/**
+ * The configured server a ConnectResetRequest names: its serverIp and, when given, serverPort
+ * (the HTTP port, as in the server list; several servers can share a host).
+ */
+export function namedServer (servers: readonly ServerAddress[], ip: unknown, port: unknown): ServerAddress | undefined {
+  if (typeof ip !== 'string' || ip === '') return undefined
+  const wanted = port === undefined || port === null || port === '' ? undefined : Number(port)
+  return servers.find((s) => s.host === ip && (wanted === undefined || s.port === wanted))
+}

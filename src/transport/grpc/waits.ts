@@ -51,13 +51,18 @@ export class Waits<T> {
     this.#waiters.clear()
   }
 
-  /** Ends every sleep and rejects every until() with `err`. */
-  close (err: () => Error): void {
-    for (const wake of [...this.#sleepers]) wake()
+  /** Rejects every until() waiting now with `err` (sleeps go on). */
+  reject (err: () => Error): void {
     for (const waiter of this.#waiters) {
       clearTimeout(waiter.timer)
       waiter.reject(err())
     }
     this.#waiters.clear()
+  }
+
+  /** Ends every sleep and rejects every until() with `err`. */
+  close (err: () => Error): void {
+    for (const wake of [...this.#sleepers]) wake()
+    this.reject(err)
   }
 }
