@@ -82,10 +82,11 @@ export async function loadTransport (config: ResolvedSettings, log: FastifyBaseL
   // is the one that outlives the process, so the SDK's lives in a private temp dir until close.
   const cacheDir = mkdtempSync(join(tmpdir(), 'fastify-nacos-sdk-'))
   const transport = createHttpTransport({ ...config, cacheDir }, log)
-  const owned: Transport = {
+  const owned: Transport & { readonly sdkClient: unknown } = {
     name: transport.name,
     naming: transport.naming,
     config: transport.config,
+    get sdkClient () { return transport.sdkClient },
     close: async () => {
       await transport.close()
       rmSync(cacheDir, { recursive: true, force: true })
