@@ -17,21 +17,44 @@ import { NacosUnusableError } from './errors.js'
 import { mountMonitoring } from './routes/index.js'
 import type { NacosRegistry } from './types.js'
 import type { NacosPluginOptions } from './options.js'
+import { loadMetrics, type Metrics } from './observe/index.js'
+import { NO_OBSERVER } from './observe/events.js'
+import { observeTransport } from './observe/transport.js'
+import { publishCall } from './observe/channels.js'
 
 /** @fastify/env's app.config holds numbers and booleans: the settings resolve from their text again. */
 const stringEnv = (env: Readonly<Record<string, unknown>>): NodeJS.ProcessEnv =>
   Object.fromEntries(Object.entries(env).flatMap(([k, v]) => (v === undefined || v === null ? [] : [[k, typeof v === 'string' ? v : String(v)]])))
 
 const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, options) => {
-  const { handleSignals = true, closeGraceDelay = 10_000, dotenv = true, env, configs = [], discoveryRefreshInterval, monitoring = {}, fetch: fetchDefaults = {}, ...settings } = options
+  const { handleSignals = true, closeGraceDelay = 10_000, dotenv = true, env, configs = [], discoveryRefreshInterval, monitoring = {}, fetch: fetchDefaults = {}, metrics: metricsOption, ...settings } = options
   const config = resolveSettings({
     ...settings,
     monitoringToken: monitoring === false ? undefined : monitoring.token,
-    monitoringProtectReads: monitoring === false ? undefined : monitoring.protectReads
+    monitoringProtectReads: monitoring === false ? undefined : monitoring.protectReads,
+    metrics: metricsOption === undefined ? undefined : metricsOption !== false
   }, { dotenv, ...(env === undefined ? {} : { env: stringEnv(env) }) })
   // The app's level unless the plugin's own is set: an app at `warn` gets no info lines from Nacos.
   const log = config.logLevel === undefined ? fastify.log.child({ plugin: 'nacos' }) : fastify.log.child({ plugin: 'nacos' }, { level: config.logLevel })
-  const { transport, sdkClient } = await loadTransport(config, log)
+  const loaded = await loadTransport(config, log)
+  const { sdkClient } = loaded
+  const metricsOptions = typeof metricsOption === 'object' ? metricsOption : {}
+  let metrics: Metrics | undefined
+  if (config.metricsEnabled) {
+    try {
+      metrics = await loadMetrics(metricsOptions, {
+        state: () => registry.status().state,
+        services: () => discovery?.followed() ?? [],
+        connected: () => loaded.transport.connected?.()
+      })
+    } catch (err) {
+      await loaded.transport.close()
+      throw err
+    }
+  }
+  const observer = metrics?.observer ?? NO_OBSERVER
+  const transport = observeTransport(loaded.transport, observer)
+  const offConnected = metrics === undefined ? undefined : transport.naming.onConnected(observer.connected)
 
   const registry = new Registry({ transport: transport.naming, config, log })
   let discovery: Discovery | undefined
@@ -41,7 +64,8 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
   }
   // app.nacos.fetch / dispatcher: calls by service name, over discovery's cache.
   const lookup = { cached: (s: string, q: ServiceQuery) => discover().cached(s, q), instances: async (s: string, q: ServiceQuery) => await discover().instances(s, q) }
-  const services = createServiceClient({ lookup, cluster: config.clusterName, defaults: fetchDefaults, log })
+  const onAttempt = fetchDefaults.onAttempt
+  const services = createServiceClient({ lookup, cluster: config.clusterName, defaults: { ...fetchDefaults, onAttempt: (e) => { observer.attempt(e); publishCall(e); onAttempt?.(e) } }, log })
   let center: ConfigCenter | undefined
   const configCenter = (): ConfigCenter => {
     center ??= new ConfigCenter({ transport: transport.config, log })
@@ -53,6 +77,7 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     } catch (err) {
       // No onClose hook exists yet: release what was opened, or the long poll keeps the process up.
       center?.close()
+      metrics?.close()
       await transport.close()
       throw err
     }
@@ -115,6 +140,8 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     discovery?.close()
     center?.close()
     await services.close()
+    offConnected?.()
+    metrics?.close()
     await transport.close()
   })
 
@@ -122,7 +149,7 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     await mountMonitoring(fastify, monitoring, config, {
       lookup: async (service, opts) => await discover().lookup(service, opts),
       release: (service, opts) => { discovery?.release(service, opts) }
-    })
+    }, metrics !== undefined && metricsOptions.route !== false ? metrics.scrape : undefined)
   }
 }
 
@@ -147,6 +174,9 @@ export type { NacosFetch, NacosRequestInit } from './naming/fetch.js'
 export type { NacosFetchOptions, NacosFetchDefaults, AttemptEvent } from './naming/fetch-options.js'
 export type { EjectionOptions } from './naming/outliers.js'
 export { MAX_LOOKUPS, type MonitoringOptions } from './routes/index.js'
+export type { MetricsOptions, MetricsRegistry } from './observe/index.js'
+export { REQUEST_CHANNEL, CALL_CHANNEL, type RequestContext, type CallContext } from './observe/channels.js'
+export { MetricsUnavailableError } from './errors.js'
 export {
   MonitoringRouteSchemas, MONITORING_SCHEMAS, MONITORING_SECURITY_SCHEME, monitoringSecurityScheme,
   MonitoringErrorSchema, ServiceSchema, HeartbeatSchema, CountsSchema, InstanceSchema, InstanceListSchema,

@@ -35,6 +35,8 @@ export interface RoutesDiscovery {
   lookup: (service: string, options: InstancesOptions) => Promise<readonly Instance[]>
   release: (service: string, options: ServiceQuery) => void
 }
+/** What the metrics route serves; absent when metrics are off or `metrics.route` is false. */
+export type MetricsScrape = () => Promise<{ contentType: string, text: string }>
 /** The write routes take no body; anything bigger than this is a 413 before it is read. */
 const BODY_LIMIT = 1024
 const INSTANCES = '/instances'
@@ -47,6 +49,7 @@ interface RoutesOptions {
   /** operationIds of the routes that need the token, for the OpenAPI document. */
   guarded: Set<string>
   discovery: RoutesDiscovery
+  scrape: MetricsScrape | undefined
 }
 
 const routes: FastifyPluginAsync<RoutesOptions> = async (fastify, opts) => {
@@ -105,6 +108,14 @@ const routes: FastifyPluginAsync<RoutesOptions> = async (fastify, opts) => {
     return { serviceName, group, count: instances.length, instances: [...instances] }
   })
 
+  const scrape = opts.scrape
+  if (scrape !== undefined) {
+    app.get('/metrics', guarded(MonitoringRouteSchemas.metrics, opts.protectReads), async (_request, reply) => {
+      const { contentType, text } = await scrape()
+      return await reply.type(contentType).send(text)
+    })
+  }
+
   if (opts.token !== undefined) {
     const write = { bodyLimit: BODY_LIMIT }
     app.post('/service/register', { ...write, ...guarded(MonitoringRouteSchemas.register, true) }, async () => {
@@ -126,7 +137,7 @@ const routes: FastifyPluginAsync<RoutesOptions> = async (fastify, opts) => {
 }
 
 /** Checks the options, then registers the OpenAPI document, the routes and the UI. */
-export async function mountMonitoring (fastify: FastifyInstance, options: MonitoringOptions, config: ResolvedSettings, discovery: RoutesDiscovery): Promise<void> {
+export async function mountMonitoring (fastify: FastifyInstance, options: MonitoringOptions, config: ResolvedSettings, discovery: RoutesDiscovery, scrape?: MetricsScrape): Promise<void> {
   const prefix = options.prefix ?? '/monitoring/nacos'
   if (!/^\/[A-Za-z0-9._~/-]*$/.test(prefix)) {
     throw new SettingError('option monitoring.prefix', `monitoring.prefix=${JSON.stringify(prefix)}`, 'a path starting with "/" (letters, digits, "-", ".", "_", "~", "/")')
@@ -140,6 +151,7 @@ export async function mountMonitoring (fastify: FastifyInstance, options: Monito
   await fastify.register(routes, {
     guarded,
     discovery,
+    scrape,
     prefix: prefix === '/' ? '' : prefix.replace(/\/$/, ''),
     token: config.monitoringToken,
     protectReads: config.monitoringProtectReads,

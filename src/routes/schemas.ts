@@ -191,6 +191,14 @@ export const MonitoringRouteSchemas = {
     description: '200 when registered or registration is disabled, 503 with a reason otherwise. Never needs the token.',
     querystring: ref(NoQuerySchema),
     response: { 200: ref(HealthUpSchema), 400: BAD_REQUEST, 503: ref(HealthDownSchema) }
+  },
+  metrics: {
+    tags: TAGS,
+    operationId: 'nacosMetrics',
+    summary: 'Prometheus metrics',
+    description: 'The metrics registry in Prometheus text format (the plugin\'s metrics and whatever else the app put in the same registry). Only with metrics on.',
+    querystring: ref(NoQuerySchema),
+    response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: Type.String() } } }, 400: BAD_REQUEST }
   }
 } as const
 
