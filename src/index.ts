@@ -18,7 +18,8 @@ import { mountMonitoring } from './routes/index.js'
 import type { NacosRegistry } from './types.js'
 import type { NacosPluginOptions } from './options.js'
 import { loadMetrics, type Metrics } from './observe/index.js'
-import { NO_OBSERVER } from './observe/events.js'
+import { fanOut } from './observe/events.js'
+import { Watches } from './observe/watches.js'
 import { observeTransport } from './observe/transport.js'
 import { publishCall } from './observe/channels.js'
 
@@ -52,7 +53,8 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
       throw err
     }
   }
-  const observer = metrics?.observer ?? NO_OBSERVER
+  const watches = new Watches()
+  const observer = fanOut(watches.observer, ...(metrics === undefined ? [] : [metrics.observer]))
   const transport = observeTransport(loaded.transport, observer)
   const offConnected = metrics === undefined ? undefined : transport.naming.onConnected(observer.connected)
 
@@ -149,7 +151,14 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     await mountMonitoring(fastify, monitoring, config, {
       lookup: async (service, opts) => await discover().lookup(service, opts),
       release: (service, opts) => { discovery?.release(service, opts) }
-    }, metrics !== undefined && metricsOptions.route !== false ? metrics.scrape : undefined)
+    }, {
+      scrape: metrics !== undefined && metricsOptions.route !== false ? metrics.scrape : undefined,
+      watches: () => ({
+        services: (discovery?.followed() ?? []).map((s) => ({ ...s, clusters: [...s.clusters], lastRefTime: s.lastRefTime > 0 ? new Date(s.lastRefTime).toISOString() : null })),
+        configs: watches.configs(),
+        history: watches.history()
+      })
+    })
   }
 }
 
@@ -180,9 +189,9 @@ export { MetricsUnavailableError } from './errors.js'
 export {
   MonitoringRouteSchemas, MONITORING_SCHEMAS, MONITORING_SECURITY_SCHEME, monitoringSecurityScheme,
   MonitoringErrorSchema, ServiceSchema, HeartbeatSchema, CountsSchema, InstanceSchema, InstanceListSchema,
-  HealthUpSchema, HealthDownSchema, InstancesParamsSchema, InstancesQuerySchema, NoQuerySchema, NoBodySchema,
+  HealthUpSchema, HealthDownSchema, InstancesParamsSchema, InstancesQuerySchema, NoQuerySchema, NoBodySchema, WatchesSchema,
   type MonitoringError, type MonitoringService, type MonitoringInstance, type MonitoringInstanceList,
-  type MonitoringHealthUp, type MonitoringHealthDown, type MonitoringInstancesParams, type MonitoringInstancesQuery
+  type MonitoringHealthUp, type MonitoringHealthDown, type MonitoringInstancesParams, type MonitoringInstancesQuery, type MonitoringWatches
 } from './routes/schemas.js'
 export { ConfigCenter, type ConfigOptions, type PreloadEntry, type PreloadedConfigs } from './config/center.js'
 export { parseProperties, type ConfigType } from './config/formats.js'

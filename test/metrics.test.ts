@@ -1,11 +1,11 @@
 // Prometheus metrics against the real Nacos, on both transports: each metric moves when its event
 // happens (a registration, a lookup, a push, a config change, an attempt, a retry, an ejection, a
-// failure), the route serves them, and they leave the registry when the last app sharing it closes.
+// failure), the route serves them, /watches lists what the app follows, and they leave the registry when the last app sharing it closes.
 import t from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { createServer, type Server } from 'node:http'
 import { Registry } from 'prom-client'
-import nacos, { type NacosPluginOptions } from '../src/index.ts'
+import nacos, { type MonitoringWatches, type NacosPluginOptions } from '../src/index.ts'
 import { NACOS_ADDR, publishConfig, uniqueService, waitFor } from './helpers/nacos-api.ts'
 import { register } from './helpers/instances.ts'
 import { TRANSPORTS, type TransportName } from './helpers/transports.ts'
@@ -77,6 +77,15 @@ for (const transport of TRANSPORTS) {
     t.match(scrape.headers['content-type'], /^text\/plain/)
     t.match(scrape.body, /nacos_client_request_bucket\{le="1",module="naming",method="register"/)
     t.equal((await a.inject('/monitoring/nacos/metrics')).statusCode, 401, 'protected like the other read routes')
+
+    const watched = await a.inject({ url: '/monitoring/nacos/watches', headers: { authorization: `Bearer ${TOKEN}` } })
+    t.equal(watched.statusCode, 200)
+    const body = watched.json() as MonitoringWatches
+    t.match(body.services.find((w) => w.service === other), { group: 'DEFAULT_GROUP', instances: 2, lastRefTime: /^\d{4}-/ }, 'the followed service, its count and last change')
+    t.match(body.configs, [{ dataId, group: 'DEFAULT_GROUP', listeners: 1, changes: 1, lastChangeAt: /^\d{4}-/ }], 'the watched config')
+    t.match(body.history[0], { dataId, group: 'DEFAULT_GROUP' }, 'its change, newest first')
+    t.notMatch(watched.body, /a=2|a=1/, 'no config content')
+    t.equal((await a.inject('/monitoring/nacos/watches')).statusCode, 401)
   })
 
   t.test(`${transport}: calls by name count attempts, retries, ejections and failures by service`, async (t) => {

@@ -27,7 +27,7 @@ export interface Observer {
   /** The transport registered the instance again by itself after a reconnect (gRPC redo). */
   redo: () => void
   /** A config watch started (+1) or stopped (-1). */
-  listening: (delta: 1 | -1) => void
+  listening: (dataId: string, group: string, delta: 1 | -1) => void
   /** A watched config changed and its new content was handed on. */
   configChanged: (dataId: string, group: string) => void
   /** One attempt of a call by name ended (app.nacos.fetch / dispatcher), as `onAttempt` sees it. */
@@ -44,4 +44,13 @@ const nothing = (): void => {}
 /** The observer while metrics are off. */
 export const NO_OBSERVER: Observer = {
   request: nothing, push: nothing, connected: nothing, redo: nothing, configChanged: nothing, listening: nothing, attempt: nothing, servedFromSnapshot: nothing
+}
+
+/** One observer that tells each of `observers`, in order. */
+export function fanOut (...observers: Array<Partial<Observer>>): Observer {
+  const each = <K extends keyof Observer>(name: K): Observer[K] => {
+    const fns = observers.flatMap((o) => (o[name] === undefined ? [] : [o[name]]))
+    return ((...args: unknown[]) => { for (const fn of fns) (fn as (...a: unknown[]) => void)(...args) }) as Observer[K]
+  }
+  return Object.fromEntries((Object.keys(NO_OBSERVER) as Array<keyof Observer>).map((k) => [k, each(k)])) as unknown as Observer
 }

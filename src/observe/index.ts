@@ -28,8 +28,7 @@ export async function loadMetrics (options: MetricsOptions, sources: MetricsSour
   } catch (err) {
     throw new MetricsUnavailableError((err as Error).message.split('\n')[0] ?? 'not found')
   }
-  const registry = (options.registry ?? prom.register) as unknown as import('prom-client').Registry
-  return createMetrics(prom, registry, sources)
+  return createMetrics(prom, options.registry ?? prom.register, sources)
 }
 
 export type { Metrics } from './metrics.js'

@@ -7,8 +7,8 @@ import type * as PromClient from 'prom-client'
 import type { AttemptEvent } from '../naming/fetch-options.js'
 import type { Observer, RequestEvent, RequestKind } from './events.js'
 
-/** The classes used, from the app's prom-client. */
-export type Prom = Pick<typeof PromClient, 'Gauge' | 'Counter' | 'Histogram'>
+/** The classes used, from the app's prom-client (kept out of the published declarations: prom-client is optional). */
+type Prom = Pick<typeof PromClient, 'Gauge' | 'Counter' | 'Histogram'>
 type Registry = PromClient.Registry
 
 /** What the gauges read when Prometheus scrapes. */
@@ -101,7 +101,9 @@ export interface Metrics {
 }
 
 /** Registers (or joins) the metrics in `registry` and returns this app's observer. */
-export function createMetrics (prom: Prom, registry: Registry, sources: MetricsSources): Metrics {
+export function createMetrics (promClient: unknown, target: unknown, sources: MetricsSources): Metrics {
+  const prom = promClient as Prom
+  const registry = target as Registry
   let shared = SHARED.get(registry)
   if (shared === undefined) {
     const apps = new Set<App>()
@@ -146,7 +148,7 @@ export function createMetrics (prom: Prom, registry: Registry, sources: MetricsS
       first = false
     },
     redo: () => { m.redo.inc() },
-    listening: (delta) => { app.listeners += delta },
+    listening: (_dataId, _group, delta) => { app.listeners += delta },
     configChanged: () => { m.configChanges.inc() },
     servedFromSnapshot: (module) => { m.snapshot.inc({ module }) }
   }

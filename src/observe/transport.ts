@@ -66,10 +66,10 @@ export function observeTransport (transport: Transport, observer: Observer): Tra
       observer.configChanged(key.dataId, key.group)
       onChange(content)
     })
-    observer.listening(1)
+    observer.listening(key.dataId, key.group, 1)
     let stopped = false
     return () => {
-      if (!stopped) observer.listening(-1)
+      if (!stopped) observer.listening(key.dataId, key.group, -1)
       stopped = true
       stop()
     }
