@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run bench`: build, make sure a Nacos answers on NACOS_SERVER_ADDR (starting one if none
+# `npm run bench` (or `npm run bench:metrics`: bench/metrics.mjs instead of bench/run.mjs, its rows printed only): build, make sure a Nacos answers on NACOS_SERVER_ADDR (starting one if none
 # does, stopped afterwards), run bench/run.mjs (it also starts and stops a private Nacos, on a port
 # it finds free with its gRPC ports, for the restart measure) and write the table into BENCHMARKS.md.
 set -euo pipefail
@@ -11,4 +11,4 @@ cd "$ROOT"
 
 npm run --silent build
 ensure_nacos
-node bench/run.mjs
+node "bench/${1:-run}.mjs"

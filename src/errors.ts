@@ -91,3 +91,7 @@ export const RouteNotFoundError = createError<[method: string, url: string]>(
 /** app.nacos.fetch / app.nacos.dispatcher: no attempt reached an instance that answered; `cause` is the last attempt's error. */
 export const FetchFailedError = createError<[service: string, attempts: number, reason: string, options?: { cause: unknown }]>(
   'FST_NACOS_FETCH_FAILED', 'Request to service %s failed after %d attempt(s): %s', 502)
+
+/** Metrics are on but prom-client cannot be loaded. */
+export const MetricsUnavailableError = createError<[reason: string]>(
+  'FST_NACOS_METRICS_UNAVAILABLE', 'fastify-nacos: metrics are on (NACOS_METRICS or the metrics option) but prom-client could not be loaded: %s; install it with `npm install prom-client`', 500)

@@ -18,36 +18,64 @@ import { mountMonitoring } from './routes/index.js'
 import { snapshotsOf } from './snapshot/index.js'
 import type { NacosRegistry } from './types.js'
 import type { NacosPluginOptions } from './options.js'
+import { loadMetrics, type Metrics } from './observe/index.js'
+import { fanOut } from './observe/events.js'
+import { Watches } from './observe/watches.js'
+import { observeTransport } from './observe/transport.js'
+import { observeSnapshots } from './observe/snapshots.js'
+import { publishCall } from './observe/channels.js'
 
 /** @fastify/env's app.config holds numbers and booleans: the settings resolve from their text again. */
 const stringEnv = (env: Readonly<Record<string, unknown>>): NodeJS.ProcessEnv =>
   Object.fromEntries(Object.entries(env).flatMap(([k, v]) => (v === undefined || v === null ? [] : [[k, typeof v === 'string' ? v : String(v)]])))
 
 const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, options) => {
-  const { handleSignals = true, closeGraceDelay = 10_000, dotenv = true, env, configs = [], discoveryRefreshInterval, monitoring = {}, fetch: fetchDefaults = {}, ...settings } = options
+  const { handleSignals = true, closeGraceDelay = 10_000, dotenv = true, env, configs = [], discoveryRefreshInterval, monitoring = {}, fetch: fetchDefaults = {}, metrics: metricsOption, ...settings } = options
   const config = resolveSettings({
     ...settings,
     monitoringToken: monitoring === false ? undefined : monitoring.token,
-    monitoringProtectReads: monitoring === false ? undefined : monitoring.protectReads
+    monitoringProtectReads: monitoring === false ? undefined : monitoring.protectReads,
+    metrics: metricsOption === undefined ? undefined : metricsOption !== false
   }, { dotenv, ...(env === undefined ? {} : { env: stringEnv(env) }) })
   if (handleSignals) checkGraceDelay(closeGraceDelay, config.drainDelayMs, config.requestTimeoutMs)
   // The app's level unless the plugin's own is set: an app at `warn` gets no info lines from Nacos.
   const log = config.logLevel === undefined ? fastify.log.child({ plugin: 'nacos' }) : fastify.log.child({ plugin: 'nacos' }, { level: config.logLevel })
   const snapshots = await snapshotsOf(config, log)
-  const { transport, sdkClient } = await loadTransport(config, log)
+  const loaded = await loadTransport(config, log)
+  const { sdkClient } = loaded
+  const metricsOptions = typeof metricsOption === 'object' ? metricsOption : {}
+  let metrics: Metrics | undefined
+  if (config.metricsEnabled) {
+    try {
+      metrics = await loadMetrics(metricsOptions, {
+        state: () => registry.status().state,
+        services: () => discovery?.followed() ?? [],
+        connected: () => loaded.transport.connected?.()
+      })
+    } catch (err) {
+      await loaded.transport.close()
+      throw err
+    }
+  }
+  const watches = new Watches()
+  const observer = fanOut(watches.observer, ...(metrics === undefined ? [] : [metrics.observer]))
+  const transport = observeTransport(loaded.transport, observer)
+  const served = observeSnapshots(snapshots, observer)
+  const offConnected = metrics === undefined ? undefined : transport.naming.onConnected(observer.connected)
 
   const registry = new Registry({ transport: transport.naming, config, log })
   let discovery: Discovery | undefined
   const discover = (): Discovery => {
-    discovery ??= new Discovery({ transport: transport.naming, log, refreshInterval: discoveryRefreshInterval, snapshots, pushEmptyProtection: config.pushEmptyProtection })
+    discovery ??= new Discovery({ transport: transport.naming, log, refreshInterval: discoveryRefreshInterval, snapshots: served, pushEmptyProtection: config.pushEmptyProtection })
     return discovery
   }
   // app.nacos.fetch / dispatcher: calls by service name, over discovery's cache.
   const lookup = { cached: (s: string, q: ServiceQuery) => discover().cached(s, q), instances: async (s: string, q: ServiceQuery) => await discover().instances(s, q) }
-  const services = createServiceClient({ lookup, cluster: config.clusterName, defaults: fetchDefaults, log })
+  const onAttempt = fetchDefaults.onAttempt
+  const services = createServiceClient({ lookup, cluster: config.clusterName, defaults: { ...fetchDefaults, onAttempt: (e) => { observer.attempt(e); publishCall(e); onAttempt?.(e) } }, log })
   let center: ConfigCenter | undefined
   const configCenter = (): ConfigCenter => {
-    center ??= new ConfigCenter({ transport: transport.config, log, snapshots })
+    center ??= new ConfigCenter({ transport: transport.config, log, snapshots: served })
     return center
   }
   if (configs.length > 0) {
@@ -56,6 +84,7 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     } catch (err) {
       // No onClose hook exists yet: release what was opened, or the long poll keeps the process up.
       center?.close()
+      metrics?.close()
       await transport.close()
       throw err
     }
@@ -118,6 +147,8 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     discovery?.close()
     center?.close()
     await services.close()
+    offConnected?.()
+    metrics?.close()
     await transport.close()
     await snapshots.flush()
   })
@@ -126,6 +157,13 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     await mountMonitoring(fastify, monitoring, config, {
       lookup: async (service, opts) => await discover().lookup(service, opts),
       release: (service, opts) => { discovery?.release(service, opts) }
+    }, {
+      scrape: metrics !== undefined && metricsOptions.route !== false ? metrics.scrape : undefined,
+      watches: () => ({
+        services: (discovery?.followed() ?? []).map((s) => ({ ...s, clusters: [...s.clusters], lastRefTime: s.lastRefTime > 0 ? new Date(s.lastRefTime).toISOString() : null })),
+        configs: watches.configs(),
+        history: watches.history()
+      })
     })
   }
 }
@@ -151,12 +189,15 @@ export type { NacosFetch, NacosRequestInit } from './naming/fetch.js'
 export type { NacosFetchOptions, NacosFetchDefaults, AttemptEvent } from './naming/fetch-options.js'
 export type { EjectionOptions } from './naming/outliers.js'
 export { MAX_LOOKUPS, type MonitoringOptions } from './routes/index.js'
+export type { MetricsOptions, MetricsRegistry } from './observe/index.js'
+export { REQUEST_CHANNEL, CALL_CHANNEL, type RequestContext, type CallContext } from './observe/channels.js'
+export { MetricsUnavailableError } from './errors.js'
 export {
   MonitoringRouteSchemas, MONITORING_SCHEMAS, MONITORING_SECURITY_SCHEME, monitoringSecurityScheme,
   MonitoringErrorSchema, ServiceSchema, HeartbeatSchema, CountsSchema, InstanceSchema, InstanceListSchema,
-  HealthUpSchema, HealthDownSchema, SnapshotsSchema, InstancesParamsSchema, InstancesQuerySchema, NoQuerySchema, NoBodySchema,
+  HealthUpSchema, HealthDownSchema, SnapshotsSchema, InstancesParamsSchema, InstancesQuerySchema, NoQuerySchema, NoBodySchema, WatchesSchema,
   type MonitoringError, type MonitoringService, type MonitoringInstance, type MonitoringInstanceList,
-  type MonitoringHealthUp, type MonitoringHealthDown, type MonitoringSnapshots, type MonitoringInstancesParams, type MonitoringInstancesQuery
+  type MonitoringHealthUp, type MonitoringHealthDown, type MonitoringSnapshots, type MonitoringInstancesParams, type MonitoringInstancesQuery, type MonitoringWatches
 } from './routes/schemas.js'
 export { ConfigCenter, type ConfigSnapshotUse, type ConfigOptions, type PreloadEntry, type PreloadedConfigs } from './config/center.js'
 export { parseProperties, type ConfigType } from './config/formats.js'

@@ -3,6 +3,7 @@ import type { NacosSettings } from './settings.js'
 import type { PreloadEntry } from './config/center.js'
 import type { MonitoringOptions } from './routes/index.js'
 import type { NacosFetchDefaults } from './naming/fetch-options.js'
+import type { MetricsOptions } from './observe/index.js'
 
 export interface NacosPluginOptions extends NacosSettings {
   /**
@@ -37,4 +38,10 @@ export interface NacosPluginOptions extends NacosSettings {
   monitoring?: false | MonitoringOptions
   /** Defaults of `app.nacos.fetch` and `app.nacos.dispatcher`: strategy, attempts, timeouts, ejection, selector. */
   fetch?: NacosFetchDefaults
+  /**
+   * Prometheus metrics (prom-client, installed by the app): `true` or `{ registry, route }` turns them
+   * on (else NACOS_METRICS), into `registry` (default prom-client's default registry), served at
+   * `<monitoring prefix>/metrics` unless `route: false`.
+   */
+  metrics?: boolean | MetricsOptions
 }

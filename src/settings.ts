@@ -180,6 +180,12 @@ const SETTINGS = {
     env: 'NACOS_MONITORING_PROTECT_READS',
     label: 'monitoring.protectReads',
     schema: Type.Boolean({ default: false, description: 'the read routes of the monitoring API (`/service`, `/service/:serviceName/instances`) need the token too; `/health` stays open for probes' })
+  }),
+  metrics: setting({
+    env: 'NACOS_METRICS',
+    label: 'metrics',
+    key: 'metricsEnabled',
+    schema: Type.Boolean({ default: false, description: 'Prometheus metrics on prom-client (install it: an optional peer dependency), served at `<prefix>/metrics`; the `metrics` option also takes `{ registry, route }`' })
   })
 }
 

@@ -2,6 +2,7 @@
 // every route and every response status, tags, descriptions, the bearer scheme on the protected
 // routes, components from the shared schemas; and the answers really have the documented shapes.
 import t from 'tap'
+import { Registry } from 'prom-client'
 import Fastify, { type FastifyInstance, type InjectOptions, type RouteOptions } from 'fastify'
 import swagger, { type FastifyDynamicSwaggerOptions } from '@fastify/swagger'
 import SwaggerParser from '@apidevtools/swagger-parser'
@@ -20,7 +21,8 @@ const EXPECTED: Record<string, { method: string, statuses: string[], writes?: tr
   '/service/{serviceName}/instances': { method: 'get', statuses: ['200', '400', '429', '503'], read: true },
   '/service/register': { method: 'post', statuses: ['200', '400', '401', '409', '413', '415', '503'], writes: true },
   '/service/deregister': { method: 'post', statuses: ['200', '400', '401', '413', '415'], writes: true },
-  '/health': { method: 'get', statuses: ['200', '400', '503'] }
+  '/health': { method: 'get', statuses: ['200', '400', '503'] },
+  '/watches': { method: 'get', statuses: ['200', '400'], read: true }
 }
 
 async function documented (t: Parameters<typeof monitoredApp>[0], options: NacosPluginOptions): Promise<{ app: FastifyInstance, doc: Document, routes: RouteOptions[] }> {
@@ -80,9 +82,17 @@ t.test('protectReads puts the read routes behind the bearer scheme, /health stay
   }
 })
 
+t.test('with metrics on, /metrics is documented as Prometheus text, behind the token with protectReads', async (t) => {
+  const { doc } = await documented(t, { metrics: { registry: new Registry() }, monitoring: { token: TOKEN, protectReads: true } })
+  const op = doc.paths[`${PREFIX}/metrics`]?.get
+  t.same(Object.keys(op?.responses ?? {}).sort(), ['200', '400', '401'])
+  t.ok(op?.security, 'security')
+  t.ok((op?.responses['200'] as { content?: Record<string, unknown> } | undefined)?.content?.['text/plain'], 'text/plain')
+})
+
 t.test('without a token the write routes are neither served nor documented', async (t) => {
   const { doc } = await documented(t, {})
-  t.same(Object.keys(doc.paths).sort(), [`${PREFIX}/health`, `${PREFIX}/service`, `${PREFIX}/service/{serviceName}/instances`])
+  t.same(Object.keys(doc.paths).sort(), [`${PREFIX}/health`, `${PREFIX}/service`, `${PREFIX}/service/{serviceName}/instances`, `${PREFIX}/watches`])
 })
 
 // The documents apps really configure: none of them declares the plugin's scheme.

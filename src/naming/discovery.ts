@@ -65,6 +65,11 @@ export class Discovery {
   /** Services followed now (cached, re-read and watched). */
   get size (): number { return this.#entries.size }
 
+  /** What is followed now, for metrics and the monitoring routes: instance counts, not instances. */
+  followed (): Array<{ service: string, group: string, clusters: readonly string[], instances: number, lastRefTime: number }> {
+    return [...this.#entries.values()].map((e) => ({ service: e.service, group: e.group, clusters: e.clusters, instances: e.instances?.length ?? 0, lastRefTime: e.lastRefTime }))
+  }
+
   /** The cached instances, or undefined while the service has not been read yet (reading starts). */
   cached (service: string, options: InstancesOptions = {}): readonly Instance[] | undefined {
     const entry = this.#entry(service, options)

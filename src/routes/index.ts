@@ -6,7 +6,7 @@ import bearerAuth from '@fastify/bearer-auth'
 import { secretValues, type ResolvedSettings } from '../settings.js'
 import { SettingError, NacosUnavailableError, RouteNotFoundError, TooManyLookupsError } from '../errors.js'
 import type { NacosRegistry } from '../types.js'
-import { MONITORING_SCHEMAS, MonitoringErrorSchema, MonitoringRouteSchemas } from './schemas.js'
+import { MONITORING_SCHEMAS, MonitoringErrorSchema, MonitoringRouteSchemas, type MonitoringWatches } from './schemas.js'
 import { typeboxValidator } from './validation.js'
 import { errorHandler, scrubber } from './errors.js'
 import { healthOf, serviceView } from './views.js'
@@ -35,6 +35,13 @@ export interface RoutesDiscovery {
   lookup: (service: string, options: InstancesOptions) => Promise<readonly Instance[]>
   release: (service: string, options: ServiceQuery) => void
 }
+/** What the metrics route serves; absent when metrics are off or `metrics.route` is false. */
+export type MetricsScrape = () => Promise<{ contentType: string, text: string }>
+/** What the app observes, for the routes: the metrics (when on) and what it watches. */
+export interface RoutesObserved {
+  scrape: MetricsScrape | undefined
+  watches: () => MonitoringWatches
+}
 /** The write routes take no body; anything bigger than this is a 413 before it is read. */
 const BODY_LIMIT = 1024
 const INSTANCES = '/instances'
@@ -47,6 +54,7 @@ interface RoutesOptions {
   /** operationIds of the routes that need the token, for the OpenAPI document. */
   guarded: Set<string>
   discovery: RoutesDiscovery
+  observed: RoutesObserved
 }
 
 const routes: FastifyPluginAsync<RoutesOptions> = async (fastify, opts) => {
@@ -105,6 +113,16 @@ const routes: FastifyPluginAsync<RoutesOptions> = async (fastify, opts) => {
     return { serviceName, group, count: instances.length, instances: [...instances] }
   })
 
+  app.get('/watches', guarded(MonitoringRouteSchemas.watches, opts.protectReads), async () => opts.observed.watches())
+
+  const scrape = opts.observed.scrape
+  if (scrape !== undefined) {
+    app.get('/metrics', guarded(MonitoringRouteSchemas.metrics, opts.protectReads), async (_request, reply) => {
+      const { contentType, text } = await scrape()
+      return await reply.type(contentType).send(text)
+    })
+  }
+
   if (opts.token !== undefined) {
     const write = { bodyLimit: BODY_LIMIT }
     app.post('/service/register', { ...write, ...guarded(MonitoringRouteSchemas.register, true) }, async () => {
@@ -125,7 +143,7 @@ const routes: FastifyPluginAsync<RoutesOptions> = async (fastify, opts) => {
 }
 
 /** Checks the options, then registers the OpenAPI document, the routes and the UI. */
-export async function mountMonitoring (fastify: FastifyInstance, options: MonitoringOptions, config: ResolvedSettings, discovery: RoutesDiscovery): Promise<void> {
+export async function mountMonitoring (fastify: FastifyInstance, options: MonitoringOptions, config: ResolvedSettings, discovery: RoutesDiscovery, observed: RoutesObserved): Promise<void> {
   const prefix = options.prefix ?? '/monitoring/nacos'
   if (!/^\/[A-Za-z0-9._~/-]*$/.test(prefix)) {
     throw new SettingError('option monitoring.prefix', `monitoring.prefix=${JSON.stringify(prefix)}`, 'a path starting with "/" (letters, digits, "-", ".", "_", "~", "/")')
@@ -139,6 +157,7 @@ export async function mountMonitoring (fastify: FastifyInstance, options: Monito
   await fastify.register(routes, {
     guarded,
     discovery,
+    observed,
     prefix: prefix === '/' ? '' : prefix.replace(/\/$/, ''),
     token: config.monitoringToken,
     protectReads: config.monitoringProtectReads,

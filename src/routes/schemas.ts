@@ -122,10 +122,30 @@ export const NoQuerySchema = Type.Object({}, { $id: 'NacosNoQuery', additionalPr
 /** The write routes take no body, or an empty JSON object. */
 export const NoBodySchema = Type.Object({}, { $id: 'NacosNoBody', additionalProperties: false, description: 'No body at all, or an empty JSON object' })
 
+/** What this app watches: services it follows, configs it listens to, recent config changes. No content. */
+export const WatchesSchema = Type.Object({
+  services: Type.Array(Type.Object({
+    service: Type.String(),
+    group: Type.String(),
+    clusters: Type.Array(Type.String()),
+    instances: Type.Integer({ description: 'instances in the cache' }),
+    lastRefTime: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'when Nacos last changed them, as it stamped the list; null before the first read' })
+  }, { additionalProperties: false })),
+  configs: Type.Array(Type.Object({
+    dataId: Type.String(),
+    group: Type.String(),
+    listeners: Type.Integer(),
+    lastChangeAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'when the last change arrived; null when none since the watch started' }),
+    changes: Type.Integer({ description: 'changes received since the watch started' })
+  }, { additionalProperties: false })),
+  history: Type.Array(Type.Object({ dataId: Type.String(), group: Type.String(), at: Type.String({ format: 'date-time' }) }, { additionalProperties: false }),
+    { description: 'the 20 most recent config changes, newest first (as Spring Cloud\'s NacosRefreshHistory)' })
+}, { $id: 'NacosWatches', additionalProperties: false })
+
 /** Every shared schema, in dependency order (the plugin adds them with `addSchema`). */
 export const MONITORING_SCHEMAS: readonly TSchema[] = [
   MonitoringErrorSchema, HeartbeatSchema, CountsSchema, SnapshotsSchema, ServiceSchema, InstanceSchema, InstanceListSchema,
-  HealthUpSchema, HealthDownSchema, InstancesParamsSchema, InstancesQuerySchema, NoQuerySchema, NoBodySchema
+  HealthUpSchema, HealthDownSchema, InstancesParamsSchema, InstancesQuerySchema, NoQuerySchema, NoBodySchema, WatchesSchema
 ]
 
 export type MonitoringError = Static<typeof MonitoringErrorSchema>
@@ -137,6 +157,7 @@ export type MonitoringHealthUp = Static<typeof HealthUpSchema>
 export type MonitoringHealthDown = Static<typeof HealthDownSchema>
 export type MonitoringInstancesParams = Static<typeof InstancesParamsSchema>
 export type MonitoringInstancesQuery = Static<typeof InstancesQuerySchema>
+export type MonitoringWatches = Static<typeof WatchesSchema>
 
 const error = (description: string): typeof MonitoringErrorSchema => ref(MonitoringErrorSchema, description)
 const BAD_REQUEST = error('Invalid request: unknown query field, wrong type, malformed name (FST_ERR_VALIDATION), or unparsable body')
@@ -203,6 +224,22 @@ export const MonitoringRouteSchemas = {
     description: '200 when registered or registration is disabled, and during a Nacos outage after this instance registered (degraded: true); 503 with a reason when it never registered, was deregistered, or is closing. Never needs the token.',
     querystring: ref(NoQuerySchema),
     response: { 200: ref(HealthUpSchema), 400: BAD_REQUEST, 503: ref(HealthDownSchema) }
+  },
+  watches: {
+    tags: TAGS,
+    operationId: 'nacosWatches',
+    summary: 'What this app watches',
+    description: 'The services it follows (instance counts, last change), the configs it listens to (last change, count) and the recent config changes. Names and times only: no config content, no secret.',
+    querystring: ref(NoQuerySchema),
+    response: { 200: ref(WatchesSchema, 'Services followed, configs watched, recent config changes'), 400: BAD_REQUEST }
+  },
+  metrics: {
+    tags: TAGS,
+    operationId: 'nacosMetrics',
+    summary: 'Prometheus metrics',
+    description: 'The metrics registry in Prometheus text format (the plugin\'s metrics and whatever else the app put in the same registry). Only with metrics on.',
+    querystring: ref(NoQuerySchema),
+    response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: Type.String() } } }, 400: BAD_REQUEST }
   }
 } as const
 

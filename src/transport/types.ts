@@ -107,6 +107,8 @@ export interface Transport {
   readonly name: 'http' | 'grpc'
   readonly naming: NamingTransport
   readonly config: ConfigTransport
+  /** Whether a connection to Nacos is up now; only transports that hold one (gRPC) have it. */
+  readonly connected?: () => boolean
   /** Stops every timer, request, socket and stream; idempotent. */
   close: () => Promise<void>
 }

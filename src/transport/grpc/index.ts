@@ -193,6 +193,7 @@ export function createGrpcTransport (options: GrpcTransportOptions): Transport {
     name: 'grpc',
     naming,
     config,
+    connected: () => conn.ready,
     close: async () => {
       closing ??= (async () => {
         naming.close()
