@@ -14,6 +14,7 @@ import { ConfigCenter } from './config/center.js'
 import { createServiceClient } from './naming/fetch.js'
 import { installSignalHandlers, type SignalHandlers } from './shutdown.js'
 import { NacosUnusableError } from './errors.js'
+import { startFuzzyWatch } from './fuzzy.js'
 import { mountMonitoring } from './routes/index.js'
 import type { NacosRegistry } from './types.js'
 import type { NacosPluginOptions } from './options.js'
@@ -69,6 +70,7 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     pickCached: (service, opts) => discover().pickCached(service, opts),
     pickUrl: async (service, opts) => baseUrl(await discover().pick(service, opts)),
     subscribe: (service, listener, opts) => discover().subscribe(service, listener, opts),
+    fuzzyWatch: async ({ service, group }, listener) => await startFuzzyWatch(transport.naming.fuzzyWatch, 'services', group, service, (c) => { listener({ service: c.name, group: c.group, change: c.change }) }),
     fetch: services.fetch,
     get dispatcher () { return services.dispatcher },
     get config () { return configCenter() },
@@ -130,6 +132,9 @@ export const fastifyNacos = fp(nacosPlugin, { fastify: '5.x', name: 'fastify-nac
 export default fastifyNacos
 
 export type { NacosRegistry } from './types.js'
+export type { FuzzyServiceEvent } from './types.js'
+export type { FuzzyWatchHandle, FuzzyChangeType } from './fuzzy.js'
+export type { FuzzyConfigEvent } from './config/center.js'
 export type { NacosPluginOptions } from './options.js'
 export { EnvSchema, type NacosSettings, type ResolvedSettings } from './settings.js'
 export { resolveSettings } from './resolve.js'

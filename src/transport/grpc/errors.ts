@@ -13,6 +13,8 @@ export type GrpcErrorKind =
   | 'server'
   /** The transport was closed. */
   | 'closed'
+  /** The server does not serve this request (an older Nacos: no handler for it). */
+  | 'unsupported'
 
 export class GrpcTransportError extends Error {
   readonly kind: GrpcErrorKind
@@ -42,3 +44,5 @@ export const NACOS_NO_HANDLER = 302
 export const NACOS_CONFIG_NOT_FOUND = 300
 /** A config read that met a write of the same config on the server: "please try later". */
 export const NACOS_CONFIG_QUERY_CONFLICT = 400
+/** Nacos 3's ErrorCode for a fuzzy watch pattern that matches more than the server allows. */
+export const NACOS_FUZZY_MATCH_OVER_LIMIT = 50311
