@@ -8,9 +8,9 @@ import nacos, { type FuzzyConfigEvent, type FuzzyServiceEvent } from '../src/ind
 import { NACOS_ADDR, isNacos3, publishConfig, uniqueService, waitFor } from './helpers/nacos-api.ts'
 import { instance, transport } from './helpers/grpc.ts'
 
-async function app (t: { teardown: (fn: () => Promise<void>) => void }, transportName: 'grpc' | 'http' = 'grpc'): Promise<FastifyInstance> {
+async function app (t: { teardown: (fn: () => Promise<void>) => void }, transportName: 'grpc' | 'http' = 'grpc', serviceName = 'fuzzy-watcher'): Promise<FastifyInstance> {
   const a = Fastify()
-  await a.register(nacos, { transport: transportName, serverAddr: NACOS_ADDR, serviceName: 'fuzzy-watcher', ip: '127.0.0.1', dotenv: false, handleSignals: false, monitoring: false })
+  await a.register(nacos, { transport: transportName, serverAddr: NACOS_ADDR, serviceName, ip: '127.0.0.1', dotenv: false, handleSignals: false, monitoring: false })
   await a.ready()
   t.teardown(async () => { await a.close() })
   return a
@@ -87,4 +87,35 @@ t.test('configs: the initial sync lists what matches, new configs and removals f
   await a.nacos.config.publish(`${prefix}-c.json`, { c: 1 })
   await waitFor(has(later, 'added', (e) => e.dataId === `${prefix}-c.json`))
   t.equal(events.length, seenBefore, 'nothing after cancel')
+})
+
+/** The gRPC connections the server holds for an application (Nacos 3's admin API). */
+async function connectionsOf (appName: string): Promise<string[]> {
+  const res = await fetch(`http://${NACOS_ADDR}/nacos/v3/admin/core/loader/current`)
+  const all = (await res.json() as { data: Record<string, { metaInfo: { connectionId: string, appName: string } }> }).data
+  return Object.values(all).filter((c) => c.metaInfo.appName === appName).map((c) => c.metaInfo.connectionId)
+}
+
+t.test('after the server resets the connection, the watch is redone: later changes arrive, what was known is not told again', { skip: skip3 }, async (t) => {
+  const prefix = uniqueService('fuzzyredo')
+  const appName = uniqueService('fuzzy-redo-app')
+  const other = transport(t)
+  const first = instance(`${prefix}-a`, 7011)
+  await other.naming.register(first)
+  const a = await app(t, 'grpc', appName)
+  const events: FuzzyServiceEvent[] = []
+  const watch = await a.nacos.fuzzyWatch({ service: `${prefix}-*` }, (e) => { events.push(e) })
+  t.teardown(async () => { await watch.cancel() })
+  await waitFor(has(events, 'added', (e) => e.service === `${prefix}-a`))
+  const [before] = await waitFor(async () => { const ids = await connectionsOf(appName); return ids.length === 1 ? ids : undefined })
+
+  const res = await fetch(`http://${NACOS_ADDR}/nacos/v3/admin/core/loader/reloadClient?connectionId=${encodeURIComponent(before as string)}`, { method: 'POST' })
+  t.equal(res.status, 200, 'the server was asked to reset our connection')
+  await waitFor(async () => { const ids = await connectionsOf(appName); return ids.length === 1 && ids[0] !== before })
+
+  await other.naming.register(instance(`${prefix}-b`, 7012))
+  await waitFor(has(events, 'added', (e) => e.service === `${prefix}-b`))
+  await other.naming.deregister(first)
+  await waitFor(has(events, 'removed', (e) => e.service === `${prefix}-a`), 90_000)
+  t.equal(events.filter((e) => e.service === `${prefix}-a` && e.change === 'added').length, 1, 'the redo told only the difference')
 })
