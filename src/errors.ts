@@ -95,3 +95,14 @@ export const FetchFailedError = createError<[service: string, attempts: number, 
 /** Metrics are on but prom-client cannot be loaded. */
 export const MetricsUnavailableError = createError<[reason: string]>(
   'FST_NACOS_METRICS_UNAVAILABLE', 'fastify-nacos: metrics are on (NACOS_METRICS or the metrics option) but prom-client could not be loaded: %s; install it with `npm install prom-client`', 500)
+/** A fuzzy watch where it cannot be served: the http transport, or a server older than Nacos 3. */
+export const FuzzyWatchUnsupportedError = createError<[where: string]>(
+  'FST_NACOS_FUZZY_WATCH_UNSUPPORTED', 'Fuzzy watch needs a Nacos 3.x server and NACOS_TRANSPORT=grpc: %s', 501)
+
+/** A fuzzy watch pattern Nacos cannot match: each part exact, `*`, `prefix*`, `*suffix` or `*infix*`. */
+export const FuzzyPatternError = createError<[pattern: string, reason: string]>(
+  'FST_NACOS_FUZZY_PATTERN', 'Invalid fuzzy watch pattern %s: %s', 400)
+
+/** The server's limits: patterns per server (nacos.{naming,config}.fuzzy.watch.max.pattern.count) or matches of one. */
+export const FuzzyWatchLimitError = createError<[pattern: string, reason: string, options?: { cause: unknown }]>(
+  'FST_NACOS_FUZZY_WATCH_LIMIT', 'Nacos refused the fuzzy watch of %s: %s', 429)

@@ -14,6 +14,7 @@ import { ConfigCenter } from './config/center.js'
 import { createServiceClient } from './naming/fetch.js'
 import { checkGraceDelay, installSignalHandlers, type SignalHandlers } from './shutdown.js'
 import { NacosUnusableError } from './errors.js'
+import { startFuzzyWatch } from './fuzzy.js'
 import { mountMonitoring } from './routes/index.js'
 import { snapshotsOf } from './snapshot/index.js'
 import type { NacosRegistry } from './types.js'
@@ -101,6 +102,7 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     pickCached: (service, opts) => discover().pickCached(service, opts),
     pickUrl: async (service, opts) => baseUrl(await discover().pick(service, opts)),
     subscribe: (service, listener, opts) => discover().subscribe(service, listener, opts),
+    fuzzyWatch: async ({ service, group }, listener) => await startFuzzyWatch(transport.naming.fuzzyWatch, 'services', group, service, (c) => { listener({ service: c.name, group: c.group, change: c.change }) }),
     fetch: services.fetch,
     get dispatcher () { return services.dispatcher },
     get config () { return configCenter() },
@@ -171,7 +173,9 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
 export const fastifyNacos = fp(nacosPlugin, { fastify: '5.x', name: 'fastify-nacos' })
 export default fastifyNacos
 
-export type { NacosRegistry, NacosStatus } from './types.js'
+export type { NacosRegistry, NacosStatus, FuzzyServiceEvent } from './types.js'
+export type { FuzzyWatchHandle, FuzzyChangeType } from './fuzzy.js'
+export type { FuzzyConfigEvent } from './config/center.js'
 export type { NacosPluginOptions } from './options.js'
 export { EnvSchema, type NacosSettings, type ResolvedSettings } from './settings.js'
 export { resolveSettings } from './resolve.js'

@@ -7,6 +7,7 @@ import type { RedactedSettings } from './settings.js'
 import type { NamingClient } from './transport/http/sdk-repairs.js'
 import type { Dispatcher } from 'undici'
 import type { NacosFetch } from './naming/fetch.js'
+import type { FuzzyChangeType, FuzzyWatchHandle } from './fuzzy.js'
 
 /** app.nacos.status(): the registration, and what is served from a local snapshot since when. */
 export interface NacosStatus extends RegistryStatus {
@@ -47,6 +48,15 @@ export interface NacosRegistry {
   fetch: NacosFetch
   /** The same, as an undici Dispatcher for `undici.request(url, { dispatcher })` and undici's `fetch` (options in `nacos`). */
   readonly dispatcher: Dispatcher
+  /**
+   * Nacos 3 fuzzy watch: every service whose name and group match (each exact, `*`, `prefix*`,
+   * `*suffix` or `*infix*`; group default DEFAULT_GROUP). Resolves once Nacos accepted the pattern;
+   * `listener` then gets each service that matches now and later (`added`) and each one gone
+   * (`removed`, its last instance deregistered), also across reconnects. Rejects with
+   * FST_NACOS_FUZZY_WATCH_UNSUPPORTED (http transport, Nacos 2.x), FST_NACOS_FUZZY_PATTERN,
+   * FST_NACOS_FUZZY_WATCH_LIMIT (the server's pattern or match limits).
+   */
+  fuzzyWatch: (pattern: { service: string, group?: string }, listener: (event: FuzzyServiceEvent) => void) => Promise<FuzzyWatchHandle>
   /** The config center: get, watch, publish, remove (created on first use). */
   readonly config: ConfigCenter
   /**
@@ -55,6 +65,13 @@ export interface NacosRegistry {
    * removed in Nacos.
    */
   readonly configs: PreloadedConfigs
+}
+
+/** One change seen by `app.nacos.fuzzyWatch`. */
+export interface FuzzyServiceEvent {
+  service: string
+  group: string
+  change: FuzzyChangeType
 }
 
 declare module 'fastify' {

@@ -34,7 +34,7 @@ t.test('private auth-enabled server: credentials work, none or wrong ones fail c
   const WRONG = 'not-the-password-9f3k'
   const wrong = transport(t, { serverAddr: [addr], username: 'nacos', password: WRONG })
   const refusedLogin = await wrong.config.get({ dataId, group: GROUP }).then(() => undefined, (e: unknown) => e)
-  t.match(refusedLogin, { kind: 'auth', message: /Nacos login as "nacos" failed: 127\.0\.0\.1:\d+ answered 403/ })
+  t.match(refusedLogin, { kind: 'auth', message: /Nacos login as "nacos" failed: 127\.0\.0\.1:\d+ refused the login \(wrong username or password\?\): answered 403/ })
   t.notMatch((refusedLogin as Error).message, WRONG, 'the password is not in the message')
   t.ok(wrong.lines.every((l) => !JSON.stringify(l).includes(WRONG)), 'nor in any log line')
 

@@ -5,6 +5,7 @@ import type { ConfigTransport } from '../transport/types.js'
 import { ClosedError, NoSnapshotError, SettingError } from '../errors.js'
 import { NO_SNAPSHOTS, type SnapshotStore } from '../snapshot/store.js'
 import { DEFAULT_GROUP } from '../naming/names.js'
+import { startFuzzyWatch, type FuzzyChangeType, type FuzzyWatchHandle } from '../fuzzy.js'
 import { parseConfig, serialize, typeOf, type ConfigType } from './formats.js'
 
 export type { ConfigType } from './formats.js'
@@ -68,6 +69,13 @@ class ConfigValues extends Map<string, unknown> {
 /** The parsed value by type, when there is no schema. */
 type Parsed<T extends ConfigType | undefined> = T extends 'text' ? string : T extends 'properties' ? Record<string, string> : unknown
 
+/** One change seen by `app.nacos.config.fuzzyWatch`. */
+export interface FuzzyConfigEvent {
+  dataId: string
+  group: string
+  change: FuzzyChangeType
+}
+
 export class ConfigCenter {
   readonly #transport: ConfigTransport
   readonly #log: ConfigLogger
@@ -105,6 +113,19 @@ export class ConfigCenter {
   async get<T extends ConfigType | undefined = undefined> (dataId: string, options?: ConfigOptions & { type?: T, schema?: undefined }): Promise<Parsed<T> | undefined>
   async get (dataId: string, options: ConfigOptions = {}): Promise<unknown> {
     return await this.#read(dataId, options)
+  }
+
+  /**
+   * Nacos 3 fuzzy watch: every config whose dataId and group match (each exact, `*`, `prefix*`,
+   * `*suffix` or `*infix*`; group default DEFAULT_GROUP). Resolves once Nacos accepted the pattern;
+   * `listener` then gets each config that matches now and later (`added`) and each removed
+   * (`removed`), also across reconnects; a config published again is no news to it (Nacos 3 tells
+   * only these two): follow its content with watch(). Rejects with
+   * FST_NACOS_FUZZY_WATCH_UNSUPPORTED, FST_NACOS_FUZZY_PATTERN or FST_NACOS_FUZZY_WATCH_LIMIT.
+   */
+  async fuzzyWatch (pattern: { dataId: string, group?: string }, listener: (event: FuzzyConfigEvent) => void): Promise<FuzzyWatchHandle> {
+    if (this.#closed) throw new ClosedError('config center')
+    return await startFuzzyWatch(this.#transport.fuzzyWatch, 'configs', pattern.group, pattern.dataId, (c) => { listener({ dataId: c.name, group: c.group, change: c.change }) })
   }
 
   /**

@@ -33,3 +33,13 @@ export function loginDue (refusal: Refusal | undefined, now = Date.now()): boole
 export function withoutTokenWarning (refusal: Refusal): string {
   return `${refusal.err.message}; the server answers without a token (auth disabled): going on without one`
 }
+
+/**
+ * The reason a login answered `status` failed, in words. Nacos refuses credentials with 403, or
+ * with 500: 3.0.3 answers a wrong password of an existing user 500 "No message available", 2.x an
+ * unknown user 500 "User … not found". The server's text never contains the password.
+ */
+export function loginAnswerReason (status: number, text: string): string {
+  const answer = `answered ${status}${text ? ` (${text.slice(0, 200)})` : ''}`
+  return status === 401 || status === 403 || status === 500 ? `refused the login (wrong username or password?): ${answer}` : answer
+}

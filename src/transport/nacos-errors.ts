@@ -2,7 +2,7 @@
 // transport as a declared FST_NACOS_* error, with the same code for the same failure on either
 // transport: no answer (refused, reset, timed out) FST_NACOS_REQUEST_FAILED, credentials refused
 // FST_NACOS_AUTH_FAILED, Nacos's own error FST_NACOS_SERVER_ERROR, after close FST_NACOS_CLOSED.
-import { ClosedError, NacosAuthError, NacosServerError, RequestFailedError } from '../errors.js'
+import { ClosedError, FuzzyWatchUnsupportedError, NacosAuthError, NacosServerError, RequestFailedError } from '../errors.js'
 import type { Transport } from './types.js'
 
 const hasCode = (err: unknown): err is Error & { code: string } => {
@@ -11,7 +11,7 @@ const hasCode = (err: unknown): err is Error & { code: string } => {
 }
 
 /** The gRPC transport's internal error (grpc/errors.ts), told by its fields: this module loads no gRPC code. */
-interface KindError extends Error { kind: 'unavailable' | 'timeout' | 'auth' | 'server' | 'closed', requestType?: string }
+interface KindError extends Error { kind: 'unavailable' | 'timeout' | 'auth' | 'server' | 'closed' | 'unsupported', requestType?: string }
 const hasKind = (err: unknown): err is KindError => err instanceof Error && typeof (err as { kind?: unknown }).kind === 'string'
 
 export function toNacosError (err: unknown, what: string): Error {
@@ -21,6 +21,7 @@ export function toNacosError (err: unknown, what: string): Error {
     switch (err.kind) {
       case 'auth': return new NacosAuthError(err.message)
       case 'closed': return new ClosedError('transport')
+      case 'unsupported': return new FuzzyWatchUnsupportedError(err.message)
       case 'server': return new NacosServerError(subject, err.message, { cause: err })
       default: return new RequestFailedError('gRPC', subject, err.message, { cause: err })
     }

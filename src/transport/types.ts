@@ -58,7 +58,35 @@ export interface KeepAliveEvents {
   registeredAgain: () => void
 }
 
+/**
+ * A fuzzy watch (Nacos 3): every service (or config) whose group and name match, in Nacos's
+ * pattern syntax per part: exact, `*`, `prefix*`, `*suffix` or `*infix*`.
+ */
+export interface FuzzyPattern {
+  group: string
+  name: string
+}
+
+/**
+ * One service or config that came to match (added) or is gone (removed). Nacos 3 tells only
+ * these: a config published again or an instance that changed is no news to a fuzzy watch.
+ */
+export interface FuzzyChange {
+  group: string
+  name: string
+  change: 'added' | 'removed'
+}
+
+/**
+ * Resolves once the server accepted the watch (rejects when it cannot fuzzy watch or refused the
+ * pattern); `onChange` then gets what matches now, as `added`, and every change after. The
+ * resolved function cancels it. Redone after every reconnect with what is already known.
+ */
+export type FuzzyWatch = (pattern: FuzzyPattern, onChange: (change: FuzzyChange) => void) => Promise<() => Promise<void>>
+
 export interface NamingTransport {
+  /** Services by pattern (Nacos 3 servers, gRPC only: absent where the transport cannot). */
+  fuzzyWatch?: FuzzyWatch
   /**
    * How often discovery re-reads a watched service when the app does not say (ms): the safety
    * net under this transport's pushes.
@@ -91,6 +119,8 @@ export interface ConfigKey {
 }
 
 export interface ConfigTransport {
+  /** Configs by pattern (dataId as `name`; Nacos 3 servers, gRPC only: absent where the transport cannot). */
+  fuzzyWatch?: FuzzyWatch
   /** The content, or null when the config does not exist. */
   get: (key: ConfigKey) => Promise<string | null>
   publish: (key: ConfigKey, content: string, type: string) => Promise<void>

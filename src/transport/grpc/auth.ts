@@ -13,7 +13,7 @@ import { createHmac } from 'node:crypto'
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { GrpcTransportError } from './errors.js'
-import { LOGIN_PATHS, loginDue, withoutTokenWarning, type Refusal } from '../login-refusal.js'
+import { LOGIN_PATHS, loginAnswerReason, loginDue, withoutTokenWarning, type Refusal } from '../login-refusal.js'
 import type { GrpcLog, ServerAddress } from './link.js'
 
 export interface AuthOptions {
@@ -132,7 +132,7 @@ export class Auth {
         const { status, text } = await this.#loginRequest(server, where)
         if (status !== 200) {
           answered++
-          reasons.push(`${where} answered ${status}${text ? ` (${text.slice(0, 200)})` : ''}`)
+          reasons.push(`${where} ${loginAnswerReason(status, text)}`)
           continue
         }
         const body = JSON.parse(text) as { accessToken?: unknown, tokenTtl?: unknown }

@@ -13,6 +13,8 @@ export type GrpcErrorKind =
   | 'server'
   /** The transport was closed. */
   | 'closed'
+  /** The server does not serve this request (an older Nacos: no handler for it). */
+  | 'unsupported'
 
 export class GrpcTransportError extends Error {
   readonly kind: GrpcErrorKind
@@ -48,3 +50,6 @@ export function answerError (type: string, errorCode: number, message: string): 
   const kind = errorCode === NACOS_NO_RIGHT ? 'auth' : 'server'
   return new GrpcTransportError(kind, `Nacos refused ${type} (error ${errorCode}${message ? `: ${message}` : ''})`, { errorCode, requestType: type })
 }
+
+/** Nacos 3's ErrorCode for a fuzzy watch pattern that matches more than the server allows. */
+export const NACOS_FUZZY_MATCH_OVER_LIMIT = 50311

@@ -11,6 +11,7 @@ import { Connection } from './connection.js'
 import type { GrpcLog, ServerAddress } from './link.js'
 import { GrpcTransportError, NACOS_NO_RIGHT } from './errors.js'
 import { GrpcNaming, type Caller } from './naming.js'
+import { configFuzzy, namingFuzzy } from './fuzzy.js'
 import type { Json } from './proto.js'
 import { parseServer } from '../../server-addr.js'
 import { DEFAULT_GROUP } from '../../naming/names.js'
@@ -168,11 +169,12 @@ export function createGrpcTransport (options: GrpcTransportOptions): Transport {
     }
   }
 
+  const redoIntervalMs = options.redoIntervalMs ?? 3000
   const naming = new GrpcNaming(conn, call, {
     namespace,
     grpcPortOffset,
     probeTimeoutMs: Math.min(requestTimeoutMs, 3000),
-    redoIntervalMs: options.redoIntervalMs ?? 3000,
+    redoIntervalMs,
     login: async () => {
       await auth.headers({ module: 'internal' })
       // A refused login fails the probe only where the server wants a token: ask it something.
@@ -188,16 +190,21 @@ export function createGrpcTransport (options: GrpcTransportOptions): Transport {
     log
   })
 
+  const namingFuzzyWatches = namingFuzzy(conn, call, namespace, redoIntervalMs, log)
+  const configFuzzyWatches = configFuzzy(conn, call, tenant, redoIntervalMs, log)
+
   let closing: Promise<void> | undefined
   return {
     name: 'grpc',
-    naming,
-    config,
+    naming: Object.assign(naming, { fuzzyWatch: namingFuzzyWatches.watch }),
+    config: Object.assign(config, { fuzzyWatch: configFuzzyWatches.watch }),
     connected: () => conn.ready,
     close: async () => {
       closing ??= (async () => {
         naming.close()
         config.close()
+        namingFuzzyWatches.close()
+        configFuzzyWatches.close()
         auth.close()
         await conn.close()
       })()

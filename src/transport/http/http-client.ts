@@ -10,7 +10,7 @@
 // without the v1 API (410 Gone, Nacos 3.2+) fails every request with FST_NACOS_WRONG_TRANSPORT,
 // said once at warn: retrying cannot help, another transport does.
 import { ClosedError, NacosAuthError, RequestFailedError, WrongTransportError } from '../../errors.js'
-import { LOGIN_PATHS, loginDue, withoutTokenWarning, type Refusal } from '../login-refusal.js'
+import { LOGIN_PATHS, loginAnswerReason, loginDue, withoutTokenWarning, type Refusal } from '../login-refusal.js'
 
 export interface SdkRequestOptions {
   method?: string
@@ -230,7 +230,7 @@ export class NacosHttpClient implements SdkHttpClient {
     if (res.status === 410) throw this.#gone(root)
     if (res.status !== 200) {
       // The server's message ("unknown user!") never contains the password; ours neither.
-      throw new NacosAuthError(`Nacos login as "${this.#username}" failed at ${url.origin}: HTTP ${res.status} ${res.data.slice(0, 200)}`)
+      throw new NacosAuthError(`Nacos login as "${this.#username}" failed at ${url.origin}: ${loginAnswerReason(res.status, res.data)}`)
     }
     const parsed = JSON.parse(res.data) as { accessToken?: string, tokenTtl?: number }
     if (!parsed.accessToken) throw new NacosAuthError(`Nacos login at ${url.origin} returned no accessToken`)
