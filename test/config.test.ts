@@ -29,6 +29,7 @@ t.test('defaults follow the seed guide', async (t) => {
   t.equal(c.port, undefined)
   t.equal(c.snapshotDir, join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'fastify-nacos', 'snapshots'), 'per user, not the shared tmpdir')
   t.equal(c.snapshots, true)
+  t.equal(c.metricsEnabled, false, 'metrics off unless asked for')
 })
 
 t.test('every variable is read from the environment', async (t) => {
@@ -41,7 +42,7 @@ t.test('every variable is read from the environment', async (t) => {
     NACOS_HEALTH_REQUIRES_REGISTRATION: 'true', NACOS_PUSH_EMPTY_PROTECTION: 'true', NACOS_FAIL_FAST: 'true', NACOS_DRAIN_DELAY: '1.5', NACOS_REQUEST_TIMEOUT: '2000', NACOS_SNAPSHOT_DIR: '/var/cache/x', NACOS_SNAPSHOTS: 'false', NACOS_SNAPSHOT_CLUSTER: 'prod',
     NACOS_MONITORING_TOKEN: 'token-0123456789abcdef', NACOS_MONITORING_PROTECT_READS: 'true', NACOS_TRANSPORT: 'grpc',
     NACOS_TLS_CA: '/etc/ca.pem', NACOS_TLS_CERT: '/etc/c.pem', NACOS_TLS_KEY: '/etc/k.pem', NACOS_TLS_SERVER_NAME: 'nacos.internal',
-    NACOS_GRPC_PORT_OFFSET: '1001', NACOS_GRPC_HEALTH_CHECK_IDLE: '6000', NACOS_GRPC_HEALTH_CHECK_TIMEOUT: '2000', NACOS_GRPC_RECONNECT_MAX: '9000', NACOS_GRPC_REDO_INTERVAL: '1000'
+    NACOS_GRPC_PORT_OFFSET: '1001', NACOS_GRPC_HEALTH_CHECK_IDLE: '6000', NACOS_GRPC_HEALTH_CHECK_TIMEOUT: '2000', NACOS_GRPC_RECONNECT_MAX: '9000', NACOS_GRPC_REDO_INTERVAL: '1000', NACOS_METRICS: 'true'
   })
   t.same(c, {
     serverAddr: [server('10.0.0.1', 8848), server('nacos-2', 8848)], transport: 'grpc', namespace: 'dev', group: 'G', serviceName: 'orders', ip: '10.1.2.3', ipType: 'IPv6', port: 8080,
@@ -50,7 +51,7 @@ t.test('every variable is read from the environment', async (t) => {
     preferredInterfaces: ['eth0', 'en*'], preferredNetworks: ['10.0.0.0/8'], healthRequiresRegistration: true, pushEmptyProtection: true, failFast: true, drainDelayMs: 1500,
     requestTimeoutMs: 2000, snapshotDir: '/var/cache/x', snapshots: false, snapshotCluster: 'prod', monitoringToken: 'token-0123456789abcdef', monitoringProtectReads: true,
     tlsCa: '/etc/ca.pem', tlsCert: '/etc/c.pem', tlsKey: '/etc/k.pem', tlsServerName: 'nacos.internal',
-    grpcPortOffset: 1001, grpcHealthCheckIdleMs: 6000, grpcHealthCheckTimeoutMs: 2000, grpcReconnectMaxMs: 9000, grpcRedoIntervalMs: 1000
+    grpcPortOffset: 1001, grpcHealthCheckIdleMs: 6000, grpcHealthCheckTimeoutMs: 2000, grpcReconnectMaxMs: 9000, grpcRedoIntervalMs: 1000, metricsEnabled: true
   })
   t.equal(redact(c).password, '****')
   t.equal(redact(c).secretKey, '****')
