@@ -344,7 +344,15 @@ start_node() {
     exec setsid java $JAVA_OPTS -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-OmitStackTraceInFastThrow \
       "${props[@]}" -cp "$(cat "$lib/classpath")" "$main" "${args[@]}" >"$home/logs/start.out" 2>&1 </dev/null
   ) &
-  echo $! >"$(pid_file "$port")"
+  pid=$!
+  echo "$pid" >"$(pid_file "$port")"
+  # Until the subshell has exec'd the JVM its command line is bash's (or setsid's), which
+  # running_pid, guarding against pid reuse, would take for a server that exited: wait for it.
+  local tries=0
+  while kill -0 "$pid" 2>/dev/null && ! tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "-Dnacos.home=$home " && [ "$tries" -lt 400 ]; do
+    sleep 0.05
+    tries=$((tries + 1))
+  done
   echo "$auth" >"$home/auth"
   if is3 "$v"; then
     echo "$V1_API" >"$home/v1-api"
@@ -352,7 +360,7 @@ start_node() {
   else
     rm -f "$home/v1-api" "$home/console-port"
   fi
-  say "starting Nacos $v on 127.0.0.1:$port (pid $!, auth=$auth$extra_info, home $home)"
+  say "starting Nacos $v on 127.0.0.1:$port (pid $pid, auth=$auth$extra_info, home $home)"
 }
 
 # With auth on, wait for a login that succeeds: a fresh 3.x server has no admin password until one
