@@ -24,7 +24,7 @@ import { fanOut } from './observe/events.js'
 import { Watches } from './observe/watches.js'
 import { observeTransport } from './observe/transport.js'
 import { observeSnapshots } from './observe/snapshots.js'
-import { publishCall } from './observe/channels.js'
+import { attemptHook } from './observe/channels.js'
 
 /** @fastify/env's app.config holds numbers and booleans: the settings resolve from their text again. */
 const stringEnv = (env: Readonly<Record<string, unknown>>): NodeJS.ProcessEnv =>
@@ -72,8 +72,7 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
   }
   // app.nacos.fetch / dispatcher: calls by service name, over discovery's cache.
   const lookup = { cached: (s: string, q: ServiceQuery) => discover().cached(s, q), instances: async (s: string, q: ServiceQuery) => await discover().instances(s, q) }
-  const onAttempt = fetchDefaults.onAttempt
-  const services = createServiceClient({ lookup, cluster: config.clusterName, defaults: { ...fetchDefaults, onAttempt: (e) => { observer.attempt(e); publishCall(e); onAttempt?.(e) } }, log })
+  const services = createServiceClient({ lookup, cluster: config.clusterName, defaults: fetchDefaults, attemptHook: attemptHook(fetchDefaults.onAttempt, observer, metrics !== undefined), log })
   let center: ConfigCenter | undefined
   const configCenter = (): ConfigCenter => {
     center ??= new ConfigCenter({ transport: transport.config, log, snapshots: served })

@@ -18,6 +18,8 @@ export interface ServiceClientOptions {
   cluster: string
   defaults: NacosFetchDefaults
   log: { warn: (obj: object, msg: string) => void }
+  /** Who is told of each attempt right now; by default `defaults.onAttempt`. */
+  attemptHook?: InterceptorContext['attemptHook']
 }
 
 export interface ServiceClient {
@@ -87,7 +89,7 @@ export function createServiceClient (options: ServiceClientOptions): ServiceClie
     balancer: createBalancerState(),
     cluster: options.cluster,
     log: options.log,
-    onAttempt
+    attemptHook: options.attemptHook ?? (() => onAttempt)
   }
   const resolve: Resolve = (perRequest) => (perRequest === undefined ? resolvedDefaults : resolveFetchOptions(defaults, perRequest as NacosFetchOptions))
   let agent: Agent | undefined

@@ -31,7 +31,11 @@ export interface InterceptorContext {
   /** The caller's cluster (NACOS_CLUSTER_NAME). */
   cluster: string
   log: { warn: (obj: object, msg: string) => void }
-  onAttempt: ((event: AttemptEvent) => void) | undefined
+  /**
+   * Who is told of each attempt right now (onAttempt, metrics, a `fastify-nacos:call` subscriber),
+   * or undefined: then a warm request that needs no outlier bookkeeping makes no event at all.
+   */
+  attemptHook: () => ((event: AttemptEvent) => void) | undefined
 }
 
 const NEVER_REACHED = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH'])
@@ -168,8 +172,14 @@ class ServiceRequest {
     this.#start = Date.now()
     this.#discard = false
     this.#abortAttempt = undefined
+    // Copied, then set: V8 makes `{ ...opts, origin, body, headersTimeout }` slow (about 2–3 µs, most
+    // of the dispatcher's cost per request) when the spread object lacks a key the literal adds.
+    const attempt: Dispatcher.DispatchOptions = Object.assign({}, this.#opts)
+    attempt.origin = baseUrl(instance)
+    attempt.body = this.#body
+    attempt.headersTimeout = this.#options.timeout
     try {
-      this.#dispatch({ ...this.#opts, origin: baseUrl(instance), body: this.#body, headersTimeout: this.#options.timeout }, this as unknown as Handler)
+      this.#dispatch(attempt, this as unknown as Handler)
     } catch (err) {
       this.onError(err as Error)
     }
@@ -182,7 +192,8 @@ class ServiceRequest {
 
   /** Counts the attempt's outcome against its instance, logs an ejection or a retry, tells onAttempt. */
   #record (failed: boolean, retry: boolean, statusCode?: number, error?: Error): void {
-    const { outliers, onAttempt, log } = this.#ctx
+    const { outliers, log } = this.#ctx
+    const onAttempt = this.#ctx.attemptHook()
     if (!failed && !retry && onAttempt === undefined && (outliers === undefined || outliers.size === 0)) return
     const key = instanceKey(this.#instance as Instance)
     let ejectedMs = 0
