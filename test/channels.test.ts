@@ -78,3 +78,22 @@ t.test(`unit (a stub transport): a failed request ends with error on ${REQUEST_C
   t.same(events.map(([e]) => e), ['start', 'end', 'error', 'asyncStart', 'asyncEnd'])
   t.match(events[2]?.[1], { module: 'naming', kind: 'query', transport: 'grpc', name: 'orders', group: 'G', error: refusal })
 })
+
+t.test(`with neither onAttempt nor metrics, ${CALL_CHANNEL} sees a successful call once a tracer subscribed`, async (t) => {
+  const server = createServer((_req, res) => { res.end('ok') })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { server.close() })
+  const port = (server.address() as { port: number }).port
+  const service = uniqueService('traced-late')
+  await register(service, { port })
+  const app = Fastify()
+  await app.register(nacos, { serverAddr: NACOS_ADDR, registerEnabled: false, serviceName: 'traced-late-caller', handleSignals: false, dotenv: false, monitoring: false })
+  t.teardown(async () => { await app.close() })
+  await waitFor(async () => (await app.nacos.instances(service)).length === 1)
+  t.equal(await (await app.nacos.fetch(`http://${service}/`)).text(), 'ok', 'a call while nobody listens')
+  const events: Events = []
+  listen(t, CALL_CHANNEL, events)
+  t.equal(await (await app.nacos.fetch(`http://${service}/`)).text(), 'ok', 'a call after a tracer subscribed')
+  t.same(events.map(([e]) => e), ['start', 'end'], 'a successful attempt: start, end')
+  t.match(events[0]?.[1], { service, instance: `127.0.0.1:${port}`, attempt: 1, statusCode: 200, failed: false, retry: false })
+})
