@@ -9,8 +9,11 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const DIR = fileURLToPath(new URL('../test/interop/', import.meta.url))
-const CLASSPATH = join(DIR, 'target', 'classpath.txt')
-export const JAVA_CLIENT = 'Java client (nacos-client 2.5.1)'
+const VERSION = '2.5.1'
+// Each client version is built in a folder of its own (test/helpers/java-peer.ts).
+const BUILD = join(DIR, 'target', `client-${VERSION}`)
+const CLASSPATH = join(BUILD, 'classpath.txt')
+export const JAVA_CLIENT = `Java client (nacos-client ${VERSION})`
 
 const mtime = (path) => { try { return statSync(path).mtimeMs } catch { return 0 } }
 
@@ -23,11 +26,11 @@ let built = false
 function classpath () {
   const sources = readdirSync(join(DIR, 'src'), { recursive: true }).map((f) => mtime(join(DIR, 'src', f)))
   if (!built && mtime(CLASSPATH) < Math.max(mtime(join(DIR, 'pom.xml')), ...sources)) {
-    execFileSync('mvn', ['-B', '-q', 'package'], { cwd: DIR, stdio: ['ignore', 'inherit', 'inherit'] })
+    execFileSync('mvn', ['-B', '-q', `-Dnacos.client.version=${VERSION}`, 'package'], { cwd: DIR, stdio: ['ignore', 'inherit', 'inherit'] })
     utimesSync(CLASSPATH, new Date(), new Date())
   }
   built = true
-  return `${join(DIR, 'target', 'classes')}:${readFileSync(CLASSPATH, 'utf8').trim()}`
+  return `${join(BUILD, 'classes')}:${readFileSync(CLASSPATH, 'utf8').trim()}`
 }
 
 export class JavaPeer {

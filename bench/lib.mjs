@@ -94,7 +94,7 @@ export const listed = (serviceName, addr) => async () => (await listInstances(se
 export const noHealthy = (serviceName, addr) => async () => (await listInstances(serviceName, addr)).every((h) => !h.healthy)
 export const unlisted = (serviceName, addr) => async () => (await listInstances(serviceName, addr)).length === 0
 
-/** Spawns `script` with `env`; resolves once it prints its {"port"} line. */
+/** Spawns `script` with `env`; resolves once it prints its {"port"} line (the whole line: `first`). */
 export async function startChild (script, env, nodeArgs = []) {
   const proc = spawn(process.execPath, [...nodeArgs, script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
   const exited = once(proc, 'exit').then(([code, signal]) => ({ code, signal, at: Date.now() }))
@@ -106,7 +106,7 @@ export async function startChild (script, env, nodeArgs = []) {
     })
     void exited.then(({ code }) => reject(new Error(`${script} exited (${code}) before it printed its port`)))
   })
-  return { proc, port: first.port, exited }
+  return { proc, port: first.port, first, exited }
 }
 
 /** Resident set size of a process, MiB, from /proc (Linux). */

@@ -51,7 +51,7 @@ step('change through Nacos\'s API → discovery cache (both transports and the J
 const ch = await changeToCache()
 step('requests per instance per minute (four apps and two Java clients at once, one 5-minute window)')
 const rq = await requestsPerMinute()
-step('Nacos restart → listed again (private Nacos, both transports and the Java client at once)')
+step('Nacos restart → listed again (private Nacos, both transports and the Java client at once), and apps restarted while it is down → ready, → listed')
 const rs = await restartToListed()
 const cy = await each('memory over 1000 register/deregister and 1000 subscribe/unsubscribe cycles', memoryCycles)
 step('app.nacos.fetch and app.nacos.dispatcher against undici to a fixed URL (default transport)')
@@ -98,7 +98,10 @@ const rows = [
   javaRow('5. requests Nacos serves per instance per minute, idle', requests(0), perMinute),
   javaRow('5. requests Nacos serves per instance per minute, 3 looked-up services', requests(3), perMinute),
   fetchRow('6. app.nacos.fetch vs undici fetch to a fixed URL', fe.fetch),
-  fetchRow('6. undici.request via app.nacos.dispatcher vs plain undici.request', fe.request)
+  fetchRow('6. undici.request via app.nacos.dispatcher vs plain undici.request', fe.request),
+  perTransport('7. restarted while Nacos is down → ready()', rs.outage.ready,
+    (r) => `${s(r.processMs)} from the process's start (${s(r.pluginMs)} from the plugin's registration; 1 round)`, '< 3 s', (r) => r.processMs < 3000),
+  perTransport('7. restarted while Nacos was down: Nacos ready → listed (registered)', rs.outage.registered, (ms) => `${s(ms)} (1 round)`, '≤ 5 s', (ms) => ms <= 5000)
 ]
 
 const list = (values, fmt = (v) => Math.round(v)) => values.map(fmt).join(', ')

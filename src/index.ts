@@ -62,7 +62,8 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
   const observer = fanOut(watches.observer, ...(metrics === undefined ? [] : [metrics.observer]))
   const transport = observeTransport(loaded.transport, observer)
   const served = observeSnapshots(snapshots, observer)
-  const offConnected = metrics === undefined ? undefined : transport.naming.onConnected(observer.connected)
+  // Reconnects are counted where there is a connection (gRPC); HTTP's server-back signal is not one.
+  const offConnected = metrics === undefined || transport.connected === undefined ? undefined : transport.naming.onConnected(observer.connected)
 
   const registry = new Registry({ transport: transport.naming, config, log })
   let discovery: Discovery | undefined

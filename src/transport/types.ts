@@ -108,7 +108,8 @@ export interface NamingTransport {
   /**
    * Calls `fn` each time the transport (re)connects to Nacos, so that what failed while it could
    * not be reached is tried again now rather than after a backoff. Returns the function that
-   * stops it. The HTTP transport holds no connection and never calls it.
+   * stops it. gRPC: a new connection; HTTP, which holds none: a server that a request could not
+   * reach answers one again.
    */
   onConnected: (fn: () => void) => () => void
 }

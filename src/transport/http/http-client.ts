@@ -6,7 +6,8 @@
 // - prompt shutdown: `close()` aborts every request still in flight (the config client's 30 s
 //   long poll included), so `app.close()` never waits on a socket.
 // A request that gets no answer fails with its own error (FST_NACOS_REQUEST_FAILED: method, URL,
-// reason, the original as `cause`); nothing about a failure is kept in shared state. A server
+// reason, the original as `cause`); of a failure only the server is kept, so that the transport
+// learns when a server that could not be reached answers again (onServerBack). A server
 // without the v1 API (410 Gone, Nacos 3.2+) fails every request with FST_NACOS_WRONG_TRANSPORT,
 // said once at warn: retrying cannot help, another transport does.
 import { ClosedError, NacosAuthError, RequestFailedError, WrongTransportError } from '../../errors.js'
@@ -78,6 +79,9 @@ export class NacosHttpClient implements SdkHttpClient {
   /** Servers that answered the v3 login path 404/501 (2.x): they are asked the v1 path only. */
   readonly #v1Login = new Set<string>()
   readonly #inflight = new Set<AbortController>()
+  /** Servers (origins) that a request could not reach since they last answered. */
+  readonly #unreached = new Set<string>()
+  readonly #backListeners = new Set<() => void>()
   #closed = false
   #warnedGone = false
 
@@ -90,6 +94,22 @@ export class NacosHttpClient implements SdkHttpClient {
 
   get authenticated (): boolean {
     return this.#username !== undefined
+  }
+
+  /**
+   * Calls `fn` each time a server that a request could not reach (refused, timed out) answers a
+   * request again: the HTTP transport's counterpart of a reconnect. Returns the function that stops it.
+   */
+  onServerBack (fn: () => void): () => void {
+    this.#backListeners.add(fn)
+    return () => { this.#backListeners.delete(fn) }
+  }
+
+  #answered (origin: string): void {
+    if (!this.#unreached.delete(origin)) return
+    for (const fn of [...this.#backListeners]) {
+      try { fn() } catch (err) { this.#log?.warn({ err }, 'nacos http: a server-back listener threw') }
+    }
   }
 
   async request (url: string, options: SdkRequestOptions = {}): Promise<SdkResponse> {
@@ -147,9 +167,11 @@ export class NacosHttpClient implements SdkHttpClient {
     try {
       const res = await fetch(url, { ...init, signal: controller.signal })
       const data = await res.text()
+      this.#answered(url.origin)
       return { status: res.status, data, headers: Object.fromEntries(res.headers) }
     } catch (err) {
       if (this.#closed) throw new ClosedError('HTTP client')
+      this.#unreached.add(url.origin)
       const failure = controller.signal.aborted ? controller.signal.reason as Error : err as Error
       // fetch says only "fetch failed"; the reason (ECONNREFUSED, bad port, …) is in its cause.
       // The method and URL are said once, here.

@@ -28,8 +28,8 @@ function pushKey (ref: ServiceRef): string {
 export class HttpNaming implements NamingTransport {
   // UDP pushes are lost behind NAT and in many containers: re-read often.
   readonly refreshIntervalMs = 5000
-  // Each request goes on its own: there is no connection to come back.
-  onConnected = (): (() => void) => () => {}
+  // No connection to come back: a server that a request could not reach answering again is the signal.
+  onConnected = (fn: () => void): (() => void) => this.#http.onServerBack(fn)
   readonly #sdk: () => RepairedNaming
   readonly #http: NacosHttpClient
   readonly #serverAddr: readonly NacosServer[]
@@ -82,33 +82,45 @@ export class HttpNaming implements NamingTransport {
 
   /**
    * Beats every heartbeat interval (persistent instances need none). Failed beats keep the beat
-   * cadence, not a backoff, so recovery takes at most one interval.
+   * cadence, not a backoff, so recovery takes at most one interval; sooner when another request
+   * finds a server back (the next beat goes at once, and a restarted Nacos answers it 20404).
    */
   keepAlive = (spec: InstanceSpec, events: KeepAliveEvents): (() => void) => {
     if (!spec.ephemeral) return () => {}
     let timer: NodeJS.Timeout | undefined
     let stopped = false
+    let failing = false
     const schedule = (): void => {
       if (stopped) return
-      timer = setTimeout(() => { void beat() }, this.#interval)
+      timer = setTimeout(() => { timer = undefined; void beat() }, this.#interval)
       // The HTTP server keeps the process alive; our heartbeat must not.
       timer.unref()
     }
     const beat = async (): Promise<void> => {
       try {
         const answer = await this.#beat(spec)
+        failing = false
         if (stopped) return
         if (answer.code === BEAT_INSTANCE_NOT_FOUND) events.lost()
         else events.alive()
       } catch (err) {
+        failing = true
         if (stopped) return
         events.failed(err as Error)
       }
       schedule()
     }
+    // Only a beat that waits out its interval after a failure is brought forward (never one in flight).
+    const offBack = this.#http.onServerBack(() => {
+      if (!failing || timer === undefined) return
+      clearTimeout(timer)
+      timer = undefined
+      void beat()
+    })
     const stop = (): void => {
       stopped = true
       clearTimeout(timer)
+      offBack()
       this.#loops.delete(stop)
     }
     this.#loops.add(stop)
