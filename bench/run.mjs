@@ -5,12 +5,13 @@ import { cpus, loadavg } from 'node:os'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
-import { NACOS_ADDR, TRANSPORTS, fmtMs, nacosVersion, uniqueService } from './lib.mjs'
+import { NACOS_ADDR, TRANSPORTS, fmtMs, median, nacosVersion, uniqueService } from './lib.mjs'
 import { throughputAndRss } from './throughput.mjs'
 import { pickVsLookup } from './pick.mjs'
 import { listenToVisible, publishToWatcher, sigtermToGone } from './latency.mjs'
 import { changeToCache, restartToListed, sigkillToGone } from './failures.mjs'
 import { fetchVsPlain } from './fetch.mjs'
+import { dispatchCost } from './dispatch.mjs'
 import { requestsPerMinute } from './requests.mjs'
 import { cycleRow, javaRow, mb, perTransport, renderTable, row, s, signed, spread, us, withJava, writeTable } from './table.mjs'
 
@@ -56,6 +57,7 @@ const rs = await restartToListed()
 const cy = await each('memory over 1000 register/deregister and 1000 subscribe/unsubscribe cycles', memoryCycles)
 step('app.nacos.fetch and app.nacos.dispatcher against undici to a fixed URL (default transport)')
 const fe = await fetchVsPlain()
+const dc = await dispatchCost()
 step('done')
 
 /** Measure 6: once, on the default transport (the request path is the same for both: a pick from the cache). */
@@ -99,6 +101,8 @@ const rows = [
   javaRow('5. requests Nacos serves per instance per minute, 3 looked-up services', requests(3), perMinute),
   fetchRow('6. app.nacos.fetch vs undici fetch to a fixed URL', fe.fetch),
   fetchRow('6. undici.request via app.nacos.dispatcher vs plain undici.request', fe.request),
+  row('6. the dispatcher\'s own CPU per dispatch, no network (no goal: the cause of the row above; bench/dispatch.mjs)',
+    { grpc: `${Math.round(dc.ownNs)} ns (median of ${dc.rounds} alternating rounds of ${dc.dispatches} dispatches, plugin ${Math.round(median(dc.ns.plugin))} ns vs an Agent stub alone ${Math.round(median(dc.ns.stub))} ns)`, http: '— (the same code on both transports)' }, '—', { grpc: null, http: null }),
   perTransport('7. restarted while Nacos is down → ready()', rs.outage.ready,
     (r) => `${s(r.processMs)} from the process's start (${s(r.pluginMs)} from the plugin's registration; 1 round)`, '< 3 s', (r) => r.processMs < 3000),
   perTransport('7. restarted while Nacos was down: Nacos ready → listed (registered)', rs.outage.registered, (ms) => `${s(ms)} (1 round)`, '≤ 5 s', (ms) => ms <= 5000)
