@@ -1,0 +1,81 @@
+// failFast against the real server, both transports: a first registration that Nacos refuses
+// (here a namespace id it rejects, as a namespace's name given for its id is) closes the app,
+// logged at fatal, and app.nacos.registered() rejects with the reason; without failFast the app
+// serves and keeps retrying. Nacos unreachable: a snapshot that could serve the configs does not
+// hide it, listen() rejects. The registry's logic alone: test/unit/fail-fast.test.ts.
+import t from 'tap'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { Writable } from 'node:stream'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import nacos from '../src/index.ts'
+import { NACOS_ADDR, publishConfig, readConfig, uniqueService, waitFor } from './helpers/nacos-api.ts'
+import { closedPort } from './helpers/instances.ts'
+import { TRANSPORTS } from './helpers/transports.ts'
+
+const base = { serverAddr: NACOS_ADDR, ip: '127.0.0.1', dotenv: false, handleSignals: false, requestTimeout: 3000 }
+// Nacos's parameter check refuses it (illegal characters), on both transports.
+const REFUSED_NAMESPACE = 'dev env'
+
+/** An app whose log lines (JSON) the test reads. */
+function loggedApp (): { app: FastifyInstance, lines: Array<{ level: number, msg: string, err?: { code?: string, message?: string } }> } {
+  const lines: Array<{ level: number, msg: string }> = []
+  const stream = new Writable({ write (chunk: Buffer, _enc, done) { lines.push(JSON.parse(chunk.toString())); done() } })
+  return { app: Fastify({ logger: { level: 'error', stream } }), lines }
+}
+
+for (const transport of TRANSPORTS) {
+  t.test(`${transport}: failFast, Nacos refuses the first registration: registered() rejects with the reason, the app closes itself, logged at fatal`, async (t) => {
+    const { app, lines } = loggedApp()
+    t.teardown(() => app.close())
+    let closed = false
+    app.addHook('onClose', async () => { closed = true })
+    await app.register(nacos, { ...base, transport, serviceName: uniqueService('ff-refused'), namespace: REFUSED_NAMESPACE, failFast: true })
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const err = await app.nacos.registered().then(() => undefined, (e: { code?: string, message: string }) => e)
+    t.match(err, { code: 'FST_NACOS_REGISTRATION_FAILED', message: /Registration of ff-refused-\w+ with Nacos failed: .*namespaceId/ })
+    await waitFor(() => closed, 10_000)
+    t.equal(app.server.listening, false, 'the server no longer listens')
+    const fatal = lines.find((l) => l.level === 60)
+    t.match(fatal, { msg: /first registration failed \(NACOS_FAIL_FAST=true\); closing the app/, err: { code: 'FST_NACOS_REGISTRATION_FAILED' } })
+  })
+
+  t.test(`${transport}: without failFast the same refusal leaves the app serving, registration retrying`, async (t) => {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    await app.register(nacos, { ...base, transport, serviceName: uniqueService('ff-off'), namespace: REFUSED_NAMESPACE, logLevel: 'silent' })
+    app.get('/ping', async () => 'pong')
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    await waitFor(() => app.nacos.status().state === 'retrying', 10_000)
+    t.match(app.nacos.status().lastError, /namespaceId/)
+    const port = (app.server.address() as { port: number }).port
+    t.equal(await (await fetch(`http://127.0.0.1:${port}/ping`)).text(), 'pong')
+  })
+
+  t.test(`${transport}: failFast with Nacos unreachable: listen() rejects, though a snapshot could serve the configs`, async (t) => {
+    const snapshotDir = mkdtempSync(join(tmpdir(), 'fail-fast-'))
+    t.teardown(() => { rmSync(snapshotDir, { recursive: true, force: true }) })
+    const dataId = `${uniqueService('ff-snap')}.json`
+    await publishConfig(dataId, '{"n":1}')
+    await waitFor(async () => await readConfig(dataId))
+    // One snapshot place for both apps, whatever server they name.
+    const snap = { snapshotDir, snapshotCluster: 'fail-fast', configs: [{ dataId }], logLevel: 'silent' as const }
+    const before = Fastify()
+    await before.register(nacos, { ...base, ...snap, transport, registerEnabled: false })
+    await before.ready()
+    await before.close()
+
+    const down = `127.0.0.1:${await closedPort()}`
+    const served = Fastify()
+    t.teardown(() => served.close())
+    await served.register(nacos, { ...base, ...snap, transport, serverAddr: down, serviceName: uniqueService('ff-served') })
+    await served.listen({ port: 0, host: '127.0.0.1' })
+    t.same(served.nacos.configs.get(dataId), { n: 1 }, 'without failFast: ready from the snapshot')
+
+    const app = Fastify()
+    t.teardown(() => app.close())
+    await app.register(nacos, { ...base, ...snap, transport, serverAddr: down, serviceName: uniqueService('ff-down'), failFast: true })
+    await t.rejects(app.listen({ port: 0, host: '127.0.0.1' }), { code: 'FST_NACOS_NOT_USABLE', message: /Nacos is not usable at start-up \(NACOS_FAIL_FAST=true\): .*ECONNREFUSED/ })
+  })
+}
