@@ -1,15 +1,18 @@
 // Close (what SIGTERM's handler calls) while the registration is being done again: Nacos lists no
 // instance before connections drain, and none after close. gRPC: the server resets the
 // connection, and app.close() is called the moment the new connection is up, as the transport
-// starts its redo on it. HTTP: Nacos forgets the instance, and app.close() is called as the
-// registry starts registering it again (the beat answered 20404). Against the shared server.
+// starts its redo on it (and, in a child process, a real SIGTERM then). HTTP: Nacos forgets the
+// instance, and app.close() is called as the registry starts registering it again (the beat
+// answered 20404). Against the shared server. The ordering alone: test/unit/grpc-redo.test.ts.
 import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { Writable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
 import nacos from '../src/index.ts'
 import { NACOS_ADDR, hasV1Api, instanceCall, isNacos3, listInstances, uniqueService, waitFor } from './helpers/nacos-api.ts'
 import { settledList } from './helpers/instances.ts'
 import { TRANSPORTS } from './helpers/transports.ts'
+import { startApp } from './helpers/child.ts'
 
 const DRAIN_MS = 4000
 const base = { serverAddr: NACOS_ADDR, ip: '127.0.0.1', dotenv: false, handleSignals: false, drainDelay: DRAIN_MS / 1000 }
@@ -73,6 +76,26 @@ if (TRANSPORTS.includes('grpc')) {
     const redo = lines.findLastIndex((l) => l.msg === 'nacos grpc connected')
     t.comment(`after the new connection: ${lines.slice(redo + 1).filter((l) => l.plugin === 'nacos').map((l) => l.type ?? l.msg).join(' → ')}`)
     t.equal(connected, 2, 'the close came on the second connection')
+  })
+}
+
+if (TRANSPORTS.includes('grpc')) {
+  t.test('grpc: a real SIGTERM during the redo on a new connection: gone from Nacos before the drain ends, exit code 0', async (t) => {
+    const serviceName = uniqueService('sigterm-redo')
+    const child = await startApp({ NACOS_SERVER_ADDR: NACOS_ADDR, NACOS_SERVICE_NAME: serviceName, NACOS_DRAIN_DELAY: String(DRAIN_MS / 1000) }, fileURLToPath(new URL('fixtures/redo-sigterm.mjs', import.meta.url)))
+    t.teardown(() => { child.proc.kill('SIGKILL') })
+    let exitedAt: number | undefined
+    void child.exited.then(({ at }) => { exitedAt = at })
+    await waitFor(async () => (await listInstances(serviceName)).length === 1)
+    const [before] = await waitFor(async () => { const ids = await connectionsOf(serviceName); return ids.length === 1 ? ids : undefined })
+    // The fixture sends itself SIGTERM as its new connection comes up.
+    await resetConnection(before as string)
+    await waitFor(() => /signal received/.test(child.output()), 10_000)
+    await waitFor(async () => (await listInstances(serviceName)).length === 0, DRAIN_MS - 500, 20)
+    t.equal(exitedAt, undefined, 'gone from Nacos while the app still drains')
+    const { code } = await child.exited
+    t.equal(code, 0, code === 0 ? 'exit code 0' : child.output())
+    t.match(child.output(), /nacos grpc connected[^]*nacos grpc connected[^]*signal received[^]*nacos deregistered/, 'the signal came on the second connection')
   })
 }
 
