@@ -1,11 +1,15 @@
 // failFast against the real server, both transports: a first registration that Nacos refuses
 // (here a namespace id it rejects, as a namespace's name given for its id is) closes the app,
 // logged at fatal, and app.nacos.registered() rejects with the reason; without failFast the app
-// serves and keeps retrying. Nacos unreachable: a snapshot that could serve the configs does not
-// hide it, listen() rejects. The registry's logic alone: test/unit/fail-fast.test.ts.
+// serves and keeps retrying. HTTP, through a proxy that lets the probe pass: a registration left
+// unanswered fails after the request timeout, the same way. Nacos unreachable: a snapshot that
+// could serve the configs does not hide it, listen() rejects. The registry's logic alone:
+// test/unit/fail-fast.test.ts.
 import t from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { Writable } from 'node:stream'
+import { createServer, request } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -25,6 +29,47 @@ function loggedApp (): { app: FastifyInstance, lines: Array<{ level: number, msg
   return { app: Fastify({ logger: { level: 'error', stream } }), lines }
 }
 
+/** What app.nacos.registered() rejects with; a broken failFast fails here, not at tap's timeout. */
+async function verdict (app: FastifyInstance): Promise<{ code?: string, message: string } | undefined> {
+  let timer: NodeJS.Timeout | undefined
+  const bound = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error('registered() still pending after 15 s')) }, 15_000) })
+  try {
+    return await Promise.race([app.nacos.registered().then(() => undefined, (e: { code?: string, message: string }) => e), bound])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** An HTTP proxy to Nacos that never answers a registration (POST /nacos/v1/ns/instance); the rest passes. */
+async function silentOnRegister (t: { teardown: (fn: () => Promise<void>) => void }): Promise<string> {
+  const [host, port] = NACOS_ADDR.split(':') as [string, string]
+  const server = createServer((req, res) => {
+    if (req.method === 'POST' && req.url?.split('?')[0] === '/nacos/v1/ns/instance') return
+    req.pipe(request({ host, port, path: req.url, method: req.method, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers)
+      up.pipe(res)
+    }).on('error', () => { res.destroy() }))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(async () => { server.closeAllConnections(); await new Promise((resolve) => server.close(resolve)) })
+  return `127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+if (TRANSPORTS.includes('http')) {
+  t.test('http: failFast, Nacos answers the probe but not the first registration: registered() rejects after the request timeout, the app closes itself', async (t) => {
+    const { app, lines } = loggedApp()
+    t.teardown(() => app.close())
+    await app.register(nacos, { ...base, transport: 'http', serverAddr: await silentOnRegister(t), serviceName: uniqueService('ff-silent'), requestTimeout: 1000, failFast: true })
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const started = Date.now()
+    const err = await verdict(app)
+    t.comment(`rejected after ${Date.now() - started} ms (request timeout 1000 ms): ${err?.message ?? ''}`)
+    t.match(err, { code: 'FST_NACOS_REGISTRATION_FAILED' })
+    await waitFor(() => !app.server.listening, 10_000)
+    t.ok(lines.some((l) => l.level === 60), 'logged at fatal')
+  })
+}
+
 for (const transport of TRANSPORTS) {
   t.test(`${transport}: failFast, Nacos refuses the first registration: registered() rejects with the reason, the app closes itself, logged at fatal`, async (t) => {
     const { app, lines } = loggedApp()
@@ -33,7 +78,7 @@ for (const transport of TRANSPORTS) {
     app.addHook('onClose', async () => { closed = true })
     await app.register(nacos, { ...base, transport, serviceName: uniqueService('ff-refused'), namespace: REFUSED_NAMESPACE, failFast: true })
     await app.listen({ port: 0, host: '127.0.0.1' })
-    const err = await app.nacos.registered().then(() => undefined, (e: { code?: string, message: string }) => e)
+    const err = await verdict(app)
     t.match(err, { code: 'FST_NACOS_REGISTRATION_FAILED', message: /Registration of ff-refused-\w+ with Nacos failed: .*namespaceId/ })
     await waitFor(() => closed, 10_000)
     t.equal(app.server.listening, false, 'the server no longer listens')
