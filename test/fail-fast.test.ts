@@ -1,15 +1,15 @@
 // failFast against the real server, both transports: a first registration that Nacos refuses
 // (here a namespace id it rejects, as a namespace's name given for its id is) closes the app,
 // logged at fatal, and app.nacos.registered() rejects with the reason; without failFast the app
-// serves and keeps retrying. HTTP, through a proxy that lets the probe pass: a registration left
+// serves and keeps retrying. Through a proxy that lets the probe pass: a registration left
 // unanswered fails after the request timeout, the same way. Nacos unreachable: a snapshot that
 // could serve the configs does not hide it, listen() rejects. The registry's logic alone:
 // test/unit/fail-fast.test.ts.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { Writable } from 'node:stream'
 import { createServer, request } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -55,18 +55,54 @@ async function silentOnRegister (t: { teardown: (fn: () => Promise<void>) => voi
   return `127.0.0.1:${(server.address() as AddressInfo).port}`
 }
 
+/** Listens, then: registered() rejects once the request timeout (1 s) passed, the app closes itself, fatal logged. */
+async function expectUnansweredToClose (t: Test, app: FastifyInstance, lines: Array<{ level: number }>): Promise<void> {
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const started = Date.now()
+  const err = await verdict(app)
+  t.comment(`rejected after ${Date.now() - started} ms (request timeout 1000 ms): ${err?.message ?? ''}`)
+  t.match(err, { code: 'FST_NACOS_REGISTRATION_FAILED' })
+  await waitFor(() => !app.server.listening, 10_000)
+  t.ok(lines.some((l) => l.level === 60), 'logged at fatal')
+}
+
+/** A TCP proxy to Nacos's gRPC port that passes bytes until `silence()`, then none (sockets stay open). */
+async function silenceableGrpc (t: { teardown: (fn: () => Promise<void>) => void }): Promise<{ offset: number, silence: () => void }> {
+  const httpPort = Number(NACOS_ADDR.split(':')[1])
+  let silent = false
+  const sockets = new Set<Socket>()
+  const server = createTcpServer((client) => {
+    const upstream = connect(httpPort + 1000, '127.0.0.1')
+    for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
+      sockets.add(from)
+      from.on('data', (d: Buffer) => { if (!silent) to.write(d) })
+      from.on('error', () => {})
+      from.on('close', () => { to.destroy() })
+    }
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(async () => { for (const s of sockets) s.destroy(); await new Promise((resolve) => server.close(resolve)) })
+  return { offset: (server.address() as AddressInfo).port - httpPort, silence: () => { silent = true } }
+}
+
+if (TRANSPORTS.includes('grpc')) {
+  t.test('grpc: failFast, Nacos answers the probe, then nothing more: registered() rejects after the request timeout, the app closes itself', async (t) => {
+    const proxy = await silenceableGrpc(t)
+    const { app, lines } = loggedApp()
+    t.teardown(() => app.close())
+    // Before the plugin's own onListen hook, which registers: the probe has passed by then.
+    app.addHook('onListen', async () => { proxy.silence() })
+    await app.register(nacos, { ...base, transport: 'grpc', grpcPortOffset: proxy.offset, serviceName: uniqueService('ff-silent-grpc'), requestTimeout: 1000, failFast: true })
+    await expectUnansweredToClose(t, app, lines)
+  })
+}
+
 if (TRANSPORTS.includes('http')) {
   t.test('http: failFast, Nacos answers the probe but not the first registration: registered() rejects after the request timeout, the app closes itself', async (t) => {
     const { app, lines } = loggedApp()
     t.teardown(() => app.close())
     await app.register(nacos, { ...base, transport: 'http', serverAddr: await silentOnRegister(t), serviceName: uniqueService('ff-silent'), requestTimeout: 1000, failFast: true })
-    await app.listen({ port: 0, host: '127.0.0.1' })
-    const started = Date.now()
-    const err = await verdict(app)
-    t.comment(`rejected after ${Date.now() - started} ms (request timeout 1000 ms): ${err?.message ?? ''}`)
-    t.match(err, { code: 'FST_NACOS_REGISTRATION_FAILED' })
-    await waitFor(() => !app.server.listening, 10_000)
-    t.ok(lines.some((l) => l.level === 60), 'logged at fatal')
+    await expectUnansweredToClose(t, app, lines)
   })
 }
 
