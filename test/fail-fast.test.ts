@@ -30,7 +30,7 @@ function loggedApp (): { app: FastifyInstance, lines: Array<{ level: number, msg
 }
 
 /** What app.nacos.registered() rejects with; a broken failFast fails here, not at tap's timeout. */
-async function verdict (app: FastifyInstance): Promise<{ code?: string, message: string } | undefined> {
+async function verdict (app: FastifyInstance): Promise<{ code?: string, message: string, cause?: unknown } | undefined> {
   let timer: NodeJS.Timeout | undefined
   const bound = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error('registered() still pending after 15 s')) }, 15_000) })
   try {
@@ -61,7 +61,7 @@ async function expectUnansweredToClose (t: Test, app: FastifyInstance, lines: Ar
   const started = Date.now()
   const err = await verdict(app)
   t.comment(`rejected after ${Date.now() - started} ms (request timeout 1000 ms): ${err?.message ?? ''}`)
-  t.match(err, { code: 'FST_NACOS_REGISTRATION_FAILED' })
+  t.match(err, { code: 'FST_NACOS_REGISTRATION_FAILED', cause: { code: 'FST_NACOS_REQUEST_FAILED' } }, 'unanswered: the cause says so')
   await waitFor(() => !app.server.listening, 10_000)
   t.ok(lines.some((l) => l.level === 60), 'logged at fatal')
 }
@@ -115,7 +115,7 @@ for (const transport of TRANSPORTS) {
     await app.register(nacos, { ...base, transport, serviceName: uniqueService('ff-refused'), namespace: REFUSED_NAMESPACE, failFast: true })
     await app.listen({ port: 0, host: '127.0.0.1' })
     const err = await verdict(app)
-    t.match(err, { code: 'FST_NACOS_REGISTRATION_FAILED', message: /Registration of ff-refused-\w+ with Nacos failed: .*namespaceId/ })
+    t.match(err, { code: 'FST_NACOS_REGISTRATION_FAILED', message: /Registration of ff-refused-\w+ with Nacos failed: .*namespaceId/, cause: { code: 'FST_NACOS_SERVER_ERROR' } })
     await waitFor(() => closed, 10_000)
     t.equal(app.server.listening, false, 'the server no longer listens')
     const fatal = lines.find((l) => l.level === 60)

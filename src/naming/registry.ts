@@ -145,7 +145,7 @@ export class Registry {
         } catch (err) {
           if (epoch !== this.#epoch) break
           if (failFast && !this.#everRegistered) {
-            this.#gaveUp = new RegistrationFailedError(this.#instance?.serviceName ?? this.#config.serviceName, message(err))
+            this.#gaveUp = new RegistrationFailedError(this.#config.serviceName, message(err), { cause: err })
             this.#settle((w) => { w.reject(this.#gaveUp as Error) })
             break
           }
@@ -196,7 +196,7 @@ export class Registry {
       await this.#registerOnce(this.#epoch)
     } catch (err) {
       this.#ensureLoop()
-      throw new RegistrationFailedError(this.#instance.serviceName, message(err))
+      throw new RegistrationFailedError(this.#instance.serviceName, message(err), { cause: err })
     }
     return this.status()
   }

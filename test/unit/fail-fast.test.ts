@@ -23,11 +23,12 @@ for (const [what, reason] of [['refused by Nacos', 'Nacos refused InstanceReques
     const clock = fakeClock(t)
     const { naming, registry } = setup({ failFast: true })
     t.teardown(() => { registry.close() })
-    naming.onRegister = async () => { throw new Error(reason) }
+    const cause = new Error(reason)
+    naming.onRegister = async () => { throw cause }
     const waiting = registry.registered()
     registry.listening(3000)
     registry.start()
-    await t.rejects(waiting, { code: 'FST_NACOS_REGISTRATION_FAILED', statusCode: 503, message: `Registration of unit-svc with Nacos failed: ${reason}` })
+    await t.rejects(waiting, { code: 'FST_NACOS_REGISTRATION_FAILED', statusCode: 503, message: `Registration of unit-svc with Nacos failed: ${reason}`, cause })
     await t.rejects(registry.registered(), { code: 'FST_NACOS_REGISTRATION_FAILED' }, 'asked later: the same verdict')
     naming.onRegister = async () => {}
     naming.connected()
