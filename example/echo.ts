@@ -32,3 +32,6 @@ app.get('/echo', {
 })
 
 await app.listen({ port: env.PORT, host: env.HOST })
+// Registration runs once the server listens, after listen() resolved. With NACOS_FAIL_FAST=true a
+// first registration Nacos refuses closes the app: the process then ends with code 1.
+app.nacos.registered().catch((err: { code?: string }) => { if (err.code === 'FST_NACOS_REGISTRATION_FAILED') process.exitCode = 1 })

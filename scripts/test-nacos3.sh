@@ -14,6 +14,8 @@
 #     test/wrong-transport.test.ts  the HTTP transport on this server: one warning, use grpc
 #     test/namespace.test.ts      no namespace set: instances and configs beside the Java client's (public)
 #     test/fuzzy-watch.test.ts    fuzzy watch of services and configs (Nacos 3 only; its 2.x error runs in npm test)
+#     test/fail-fast.test.ts      failFast: a refused first registration closes the app; unreachable, listen() rejects
+#     test/close-during-redo.test.ts  close during the redo on a new connection: gone before connections drain
 #   v1 API on (the 3.0/3.1 default), both transports:
 #     test/contract/*.test.ts
 # Each run has its own server on a free port; private servers the tests start themselves
@@ -83,7 +85,7 @@ run() {
 
 run "Nacos 3.0.3, v1 API off, grpc" off grpc -- \
   test/interop.test.ts \
-  "test/nacos-server.test.ts test/contract/naming.test.ts test/contract/discovery.test.ts test/contract/discovery-outage.test.ts test/contract/config-center.test.ts test/lifecycle.test.ts test/recovery.test.ts test/recovery-restart.test.ts test/auth.test.ts test/token-expiry.test.ts test/wrong-transport.test.ts test/namespace.test.ts test/fuzzy-watch.test.ts"
+  "test/nacos-server.test.ts test/contract/naming.test.ts test/contract/discovery.test.ts test/contract/discovery-outage.test.ts test/contract/config-center.test.ts test/lifecycle.test.ts test/recovery.test.ts test/recovery-restart.test.ts test/auth.test.ts test/token-expiry.test.ts test/wrong-transport.test.ts test/namespace.test.ts test/fuzzy-watch.test.ts test/fail-fast.test.ts test/close-during-redo.test.ts"
 run "Nacos 3.0.3, v1 API on, http and grpc" on http,grpc -- \
   "test/contract/naming.test.ts test/contract/discovery.test.ts test/contract/discovery-outage.test.ts test/contract/config-center.test.ts"
 

@@ -30,7 +30,8 @@ export const SdkMismatchError = createError<[version: string, missing: string]>(
 export const NacosUnusableError = createError<[reasons: string]>(
   'FST_NACOS_NOT_USABLE', 'fastify-nacos: Nacos is not usable at start-up (NACOS_FAIL_FAST=true): %s', 503)
 
-export const RegistrationFailedError = createError<[string, string]>(
+/** `cause`: the transport's error (FST_NACOS_SERVER_ERROR / FST_NACOS_AUTH_FAILED: refused; FST_NACOS_REQUEST_FAILED: no answer). */
+export const RegistrationFailedError = createError<[service: string, reason: string, options?: { cause: unknown }]>(
   'FST_NACOS_REGISTRATION_FAILED', 'Registration of %s with Nacos failed: %s', 503)
 
 export const NotListeningError = createError(

@@ -13,7 +13,7 @@ import { baseUrl } from './naming/balancer.js'
 import { ConfigCenter } from './config/center.js'
 import { createServiceClient } from './naming/fetch.js'
 import { checkGraceDelay, installSignalHandlers, type SignalHandlers } from './shutdown.js'
-import { NacosUnusableError } from './errors.js'
+import { NacosUnusableError, RegistrationFailedError } from './errors.js'
 import { startFuzzyWatch } from './fuzzy.js'
 import { mountMonitoring } from './routes/index.js'
 import { snapshotsOf } from './snapshot/index.js'
@@ -94,6 +94,7 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
   const decorator: NacosRegistry = {
     status: () => ({ ...registry.status(), snapshots: { services: discovery?.snapshotted() ?? [], configs: center?.snapshotted() ?? [] } }),
     register: async () => await registry.register(),
+    registered: async () => await registry.registered(),
     deregister: async () => await registry.deregister(),
     settings: redact(config),
     get client () { return sdkClient() },
@@ -128,6 +129,15 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     registry.listening(typeof address === 'object' && address !== null ? address.port : Number(config.port), addresses)
     registry.start()
     if (handleSignals) signals = installSignalHandlers(this, closeGraceDelay, log)
+    // Fastify ignores onListen errors and listen() has resolved: the app learns of a failed first
+    // registration from app.nacos.registered(), and with failFast the app closes itself.
+    if (config.failFast && config.registerEnabled) {
+      registry.registered().catch((err: unknown) => {
+        if (!(err instanceof RegistrationFailedError)) return
+        log.fatal({ err }, 'nacos: the first registration failed (NACOS_FAIL_FAST=true); closing the app')
+        void this.close()
+      })
+    }
   })
 
   // Deregister before connections drain, so Nacos stops routing traffic to a dying instance.

@@ -20,6 +20,12 @@ export interface NacosRegistry {
   status: () => NacosStatus
   /** Registers now (idempotent); rejects with FST_NACOS_REGISTRATION_FAILED if Nacos refuses. */
   register: () => Promise<RegistryStatus>
+  /**
+   * Resolves once this instance is registered (at once when it is). Rejects when it will not be:
+   * FST_NACOS_REGISTRATION_FAILED when the first registration failed with failFast (the app then
+   * closes itself), FST_NACOS_REGISTRATION_DISABLED, FST_NACOS_CLOSED when the app closed first.
+   */
+  registered: () => Promise<RegistryStatus>
   /** Deregisters and stops heartbeats (idempotent, safe to call concurrently). */
   deregister: () => Promise<RegistryStatus>
   /** The resolved settings, secrets masked. */

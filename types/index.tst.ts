@@ -33,6 +33,8 @@ test('app.nacos is typed by module augmentation', () => {
   expect(app.nacos.status().state).type.toBe<'idle' | 'registering' | 'registered' | 'retrying' | 'deregistered'>()
   expect(app.nacos.register()).type.toBe<Promise<RegistryStatus>>()
   expect(app.nacos.deregister()).type.toBe<Promise<RegistryStatus>>()
+  expect(app.nacos.registered()).type.toBe<Promise<RegistryStatus>>()
+  expect(app.nacos.registered).type.not.toBeCallableWith({ timeout: 1000 })
   expect(app.nacos.settings.password).type.toBe<string | undefined>()
   expect(app.nacos).type.not.toHaveProperty('start')
 })

@@ -7,7 +7,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { ResolvedSettings } from '../settings.js'
 import { backoffDelay } from '../backoff.js'
 import type { InstanceSpec, NamingTransport } from '../transport/types.js'
-import { NotListeningError, RegistrationDisabledError, RegistrationFailedError } from '../errors.js'
+import { ClosedError, NotListeningError, RegistrationDisabledError, RegistrationFailedError } from '../errors.js'
 import { advertisedInstance } from './instance.js'
 
 /** The longest pause between two registration attempts (each drawn from 50-100 % of its ceiling). */
@@ -35,11 +35,13 @@ export interface RegistryStatus {
 
 export interface RegistryOptions {
   transport: NamingTransport
-  config: Parameters<typeof advertisedInstance>[0] & Pick<ResolvedSettings, 'registerEnabled'>
+  config: Parameters<typeof advertisedInstance>[0] & Pick<ResolvedSettings, 'registerEnabled' | 'failFast'>
   log: FastifyBaseLogger
   /** Wait before registration attempt `attempt` (from 0) is repeated; default 0.5 s doubling to 5 s, with jitter. */
   retryDelay?: (attempt: number) => number
 }
+
+interface Waiter { resolve: (status: RegistryStatus) => void, reject: (err: Error) => void }
 
 function message (err: unknown): string {
   return err instanceof Error ? err.message : String(err)
@@ -66,6 +68,11 @@ export class Registry {
   #epoch = 0
   #closed = false
   readonly #offConnected: () => void
+  /** Callers of registered() until the instance is registered (or will not be). */
+  readonly #waiting = new Set<Waiter>()
+  #everRegistered = false
+  /** failFast's verdict: the first registration failed, and no other is tried. */
+  #gaveUp: Error | null = null
 
   constructor (options: RegistryOptions) {
     this.#transport = options.transport
@@ -98,6 +105,24 @@ export class Registry {
     this.#state = state
     const i = this.#instance
     this.#log[level]({ state, service: i?.serviceName, group: i?.groupName, ip: i?.ip, port: i?.port, ...extra }, msg)
+    if (state === 'registered') this.#settle((w) => { w.resolve(this.status()) })
+  }
+
+  #settle (fn: (waiter: Waiter) => void): void {
+    for (const waiter of this.#waiting) fn(waiter)
+    this.#waiting.clear()
+  }
+
+  /**
+   * Resolves once the instance is registered (at once when it is). Rejects when it will not be:
+   * registration disabled, the first registration failed under failFast, or closed first.
+   */
+  async registered (): Promise<RegistryStatus> {
+    if (!this.#config.registerEnabled) throw new RegistrationDisabledError()
+    if (this.#gaveUp !== null) throw this.#gaveUp
+    if (this.#closed) throw new ClosedError('registry')
+    if (this.#state === 'registered') return this.status()
+    return await new Promise((resolve, reject) => { this.#waiting.add({ resolve, reject }) })
   }
 
   /** Background registration: retries with exponential backoff and jitter until it succeeds. */
@@ -106,18 +131,24 @@ export class Registry {
       this.#log.info({ service: this.#config.serviceName }, 'nacos registration disabled')
       return
     }
-    this.#ensureLoop()
+    // failFast (as Spring Cloud's fail-fast): the first registration is tried once, not retried.
+    this.#ensureLoop(this.#config.failFast)
   }
 
-  #ensureLoop (): void {
+  #ensureLoop (failFast = false): void {
     if (this.#retryLoop !== null || this.#closed) return
     const epoch = this.#epoch
     this.#retryLoop = (async () => {
       for (let attempt = 0; epoch === this.#epoch && this.#state !== 'registered'; attempt++) {
         try {
           await this.#registerOnce(epoch)
-        } catch {
+        } catch (err) {
           if (epoch !== this.#epoch) break
+          if (failFast && !this.#everRegistered) {
+            this.#gaveUp = new RegistrationFailedError(this.#config.serviceName, message(err), { cause: err })
+            this.#settle((w) => { w.reject(this.#gaveUp as Error) })
+            break
+          }
           const delay = this.#retryDelay(attempt)
           this.#setState('retrying', 'warn', 'nacos registration failed; retrying with backoff', { err: this.#lastError, nextAttemptMs: delay })
           await this.#sleep(delay)
@@ -147,6 +178,7 @@ export class Registry {
     }
     // Nacos accepted it, even if a deregistration has since been asked for (it follows this one).
     this.#counts.registrations++
+    this.#everRegistered = true
     if (epoch !== this.#epoch) return
     this.#registeredAt = new Date()
     this.#lastError = null
@@ -164,7 +196,7 @@ export class Registry {
       await this.#registerOnce(this.#epoch)
     } catch (err) {
       this.#ensureLoop()
-      throw new RegistrationFailedError(this.#instance.serviceName, message(err))
+      throw new RegistrationFailedError(this.#instance.serviceName, message(err), { cause: err })
     }
     return this.status()
   }
@@ -258,6 +290,7 @@ export class Registry {
   /** Stops every timer and loop (after deregister, on app close). */
   close (): void {
     this.#closed = true
+    this.#settle((w) => { w.reject(new ClosedError('registry')) })
     this.#offConnected()
     this.#epoch++
     this.#clearKeepAlive()

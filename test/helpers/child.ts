@@ -11,9 +11,9 @@ export interface Child {
   exited: Promise<{ code: number | null, signal: NodeJS.Signals | null, at: number }>
 }
 
-/** Starts test/fixtures/app.mjs with `env` and resolves once it prints its port. */
-export async function startApp (env: Record<string, string>): Promise<Child> {
-  const proc = spawn(process.execPath, [APP], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+/** Starts test/fixtures/app.mjs (or `script`) with `env` and resolves once it prints its port. */
+export async function startApp (env: Record<string, string>, script = APP): Promise<Child> {
+  const proc = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   proc.stderr?.on('data', (d: Buffer) => { out += d.toString() })
   const exited = once(proc, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null, at: Date.now() }))

@@ -55,3 +55,18 @@ t.test('closed while waiting to read again: the read ends at once, and none foll
   await clock.tickAsync(1000)
   t.equal(reads.length, 1, 'no read after close')
 })
+
+t.test('a read that failed just before close(): the error the SDK still emits after it is dropped, not thrown', async (t) => {
+  const { config } = setup(t, () => { throw new Error('connect ECONNREFUSED 127.0.0.1:1') })
+  // The SDK emits its errors from setImmediate: held here, so that close() comes between the
+  // failed read and the emission (an app closed as a first read fails, Nacos down).
+  const real = globalThis.setImmediate
+  const queued: Array<() => void> = []
+  globalThis.setImmediate = ((fn: (...args: unknown[]) => void, ...args: unknown[]) => { queued.push(() => { fn(...args) }); return {} }) as unknown as typeof setImmediate
+  t.teardown(() => { globalThis.setImmediate = real })
+  config.watch({ dataId: 'd', group: 'G' }, () => {})
+  while (queued.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+  config.close()
+  globalThis.setImmediate = real
+  t.doesNotThrow(() => { for (const fn of queued.splice(0)) fn() })
+})

@@ -75,8 +75,8 @@ export class GrpcNaming implements NamingTransport {
   readonly #registered = new Map<string, Map<string, InstanceSpec>>()
   /** The connection generation each service's registration was last confirmed on. */
   readonly #registeredGen = new Map<string, number>()
-  /** Registrations on the wire, by service: the generation they go out on (the redo leaves them be). */
-  readonly #sending = new Map<string, number>()
+  /** Registrations on the wire, by service: the generation they go out on (the redo leaves them be), and the requests (a deregistration waits for them). */
+  readonly #sending = new Map<string, { gen: number, sent: Promise<unknown> }>()
   readonly #keepers = new Set<Keeper>()
   readonly #subs: Subscriptions
   #gen = 0
@@ -153,6 +153,9 @@ export class GrpcNaming implements NamingTransport {
     const key = groupedName(instance.serviceName, instance.groupName)
     const set = this.#registered.get(key)
     set?.delete(instanceKey(instance))
+    // A registration still on the wire (the redo's on a new connection, a close during it) is
+    // answered first: sent together, Nacos may apply the deregistration first and keep the instance.
+    await this.#sending.get(key)?.sent
     if (set && set.size > 0) {
       await this.#sendService(key)
       return
@@ -258,15 +261,16 @@ export class GrpcNaming implements NamingTransport {
     const first = instances[0]
     if (!first) return
     const common = { namespace: this.#opts.namespace, serviceName: first.serviceName, groupName: first.groupName, headers: {} }
-    this.#sending.set(key, gen)
+    const sent = instances.length === 1
+      ? this.#call('InstanceRequest', { ...common, type: 'registerInstance', instance: wireInstance(first) }, this.#resource(first.groupName, first.serviceName))
+      : this.#call('BatchInstanceRequest', { ...common, type: 'batchRegisterInstance', instances: instances.map(wireInstance) }, this.#resource(first.groupName, first.serviceName))
+    // Settles once this and any earlier one settled; never rejects (a deregistration only waits).
+    const entry = { gen, sent: Promise.allSettled([this.#sending.get(key)?.sent, sent]) }
+    this.#sending.set(key, entry)
     try {
-      if (instances.length === 1) {
-        await this.#call('InstanceRequest', { ...common, type: 'registerInstance', instance: wireInstance(first) }, this.#resource(first.groupName, first.serviceName))
-      } else {
-        await this.#call('BatchInstanceRequest', { ...common, type: 'batchRegisterInstance', instances: instances.map(wireInstance) }, this.#resource(first.groupName, first.serviceName))
-      }
+      await sent
     } finally {
-      if (this.#sending.get(key) === gen) this.#sending.delete(key)
+      if (this.#sending.get(key) === entry) this.#sending.delete(key)
     }
     // Confirmed on the connection it went out on, if that is still the current one.
     if (gen === this.#currentGen) this.#registeredGen.set(key, gen)
@@ -301,7 +305,7 @@ export class GrpcNaming implements NamingTransport {
         if (gen < 0 || this.#closed) return
         for (const key of [...this.#registered.keys()]) {
           // Confirmed on this connection, or on its way over it (a register made while connecting).
-          if (this.#registeredGen.get(key) === gen || this.#sending.get(key) === gen) continue
+          if (this.#registeredGen.get(key) === gen || this.#sending.get(key)?.gen === gen) continue
           try {
             await this.#sendService(key)
             this.#opts.log.info({ service: key, connection: this.#conn.server }, 'nacos grpc: registration redone')

@@ -73,7 +73,8 @@ const DATA_CLIENT_PARTS = {
   publishSingle: 'function',
   remove: 'function',
   on: 'function',
-  close: 'function'
+  close: 'function',
+  clients: 'object'
 } as const
 
 /** console-shaped logger the SDK expects; everything it says goes to our debug level. */
@@ -288,7 +289,15 @@ export interface SdkDataClient {
 }
 
 export function createDataClient (options: object): SdkDataClient {
-  const client = new sdk.DataClient(options)
+  const client = new sdk.DataClient(options) as SdkDataClient & { clients: Map<string, Pick<SdkDataClient, 'on'>> }
   checkSdk('DataClient', client, DATA_CLIENT_PARTS)
+  // Closing a worker removes its error listeners, yet an error it queued just before (a read that
+  // failed as the app closed) is still emitted, and thrown: each closed worker keeps one that drops it.
+  const close = client.close.bind(client)
+  client.close = () => {
+    const workers = [...client.clients.values()]
+    close()
+    for (const worker of workers) worker.on('error', () => {})
+  }
   return client
 }
