@@ -30,7 +30,9 @@ export async function dispatchCost () {
   const headers = [Buffer.from('content-type'), Buffer.from('text/plain')]
   const chunk = Buffer.from('ok')
   const agent = (o, h) => { h.onConnect(() => {}); h.onHeaders(200, headers, () => {}, 'OK'); h.onData(chunk); h.onComplete(null); return true }
-  const handler = { onConnect () {}, onHeaders () { return true }, onData () { return true }, onComplete () {}, onError (err) { throw err } }
+  // The handler counts what completes, and the count is checked: no loop can be optimized away.
+  let completed = 0
+  const handler = { onConnect () {}, onHeaders () { return true }, onData () { return true }, onComplete () { completed++ }, onError (err) { throw err } }
   const ctx = { lookup: { cached: () => instances, instances: async () => instances }, outliers: new Outliers(undefined), balancer: createBalancerState(), cluster: 'DEFAULT', log: { warn () {} }, attemptHook: () => undefined }
   const resolved = resolveFetchOptions({})
   const resolve = () => resolved
@@ -48,6 +50,7 @@ export async function dispatchCost () {
       ns[kind].push(Number(process.hrtime.bigint() - start) / DISPATCHES)
     }
   }
+  if (completed !== 2 * (ROUNDS + 1) * DISPATCHES) throw new Error(`dispatch bench: ${completed} dispatches completed`)
   return { ownNs: median(ns.plugin) - median(ns.stub), ns, rounds: ROUNDS, dispatches: DISPATCHES }
 }
 
