@@ -55,11 +55,12 @@ function families (prom: Prom, registry: Registry, apps: Set<App>) {
       collect () { for (const s of STATES) this.set({ state: s }, sum((a) => (a.sources.state() === s ? 1 : 0))) }
     }),
     connection: new prom.Gauge({
-      name: 'nacos_client_connection_up', help: 'gRPC connections to Nacos up now (0 while reconnecting); absent over HTTP', registers,
+      // Labelled so that it can be absent: a gauge without labels always has a sample (0 over HTTP would read as down).
+      name: 'nacos_client_connection_up', help: 'gRPC connections to Nacos up now (0 while reconnecting); absent over HTTP', labelNames: ['transport'], registers,
       collect () {
         const grpc = [...apps].filter((a) => a.sources.connected() !== undefined)
         this.reset()
-        if (grpc.length > 0) this.set(grpc.filter((a) => a.sources.connected() === true).length)
+        if (grpc.length > 0) this.set({ transport: 'grpc' }, grpc.filter((a) => a.sources.connected() === true).length)
       }
     }),
     reconnects: new prom.Counter({ name: 'nacos_client_reconnects_total', help: 'gRPC connections to Nacos established again after one was lost', registers }),
