@@ -12,6 +12,7 @@ import { listenToVisible, publishToWatcher, sigtermToGone } from './latency.mjs'
 import { changeToCache, restartToListed, sigkillToGone } from './failures.mjs'
 import { fetchVsPlain } from './fetch.mjs'
 import { requestsPerMinute } from './requests.mjs'
+import { metricsCost, metricsNote, metricsRows } from './metrics.mjs'
 import { cycleRow, javaRow, mb, perTransport, renderTable, row, s, signed, spread, us, withJava, writeTable } from './table.mjs'
 
 const run = promisify(execFile)
@@ -56,6 +57,8 @@ const rs = await restartToListed()
 const cy = await each('memory over 1000 register/deregister and 1000 subscribe/unsubscribe cycles', memoryCycles)
 step('app.nacos.fetch and app.nacos.dispatcher against undici to a fixed URL (default transport)')
 const fe = await fetchVsPlain()
+step('metrics on vs off, one scrape with 100 looked-up services (default transport)')
+const mx = await metricsCost()
 step('done')
 
 /** Measure 6: once, on the default transport (the request path is the same for both: a pick from the cache). */
@@ -98,7 +101,8 @@ const rows = [
   javaRow('5. requests Nacos serves per instance per minute, idle', requests(0), perMinute),
   javaRow('5. requests Nacos serves per instance per minute, 3 looked-up services', requests(3), perMinute),
   fetchRow('6. app.nacos.fetch vs undici fetch to a fixed URL', fe.fetch),
-  fetchRow('6. undici.request via app.nacos.dispatcher vs plain undici.request', fe.request)
+  fetchRow('6. undici.request via app.nacos.dispatcher vs plain undici.request', fe.request),
+  ...metricsRows(mx)
 ]
 
 const list = (values, fmt = (v) => Math.round(v)) => values.map(fmt).join(', ')
@@ -120,6 +124,7 @@ const notes = [
     `requests counted by a TCP proxy in front of Nacos's HTTP and gRPC ports (bench/proxy.mjs: request lines, and each gRPC message the client sends, decoded for its type), ` +
     `two processes, each behind its own proxy, counted over the apps' window of ${requests(0).java.minutes.toFixed(2)} min: registered and idle: ${breakdown(requests(0).java)}; registered and subscribed to the 3 services (as Spring Cloud Alibaba's discovery does on a lookup): ${breakdown(requests(3).java)}.`,
   `Measure 6, req/s by round (by name / fixed URL): fetch ${list(fe.fetch.rates.nacos)} / ${list(fe.fetch.rates.plain)}; undici.request ${list(fe.request.rates.nacos)} / ${list(fe.request.rates.plain)}.`,
+  metricsNote(mx),
   `Restart: Nacos was down for ${fmtMs(rs.downMs)} (the start script's run, until Nacos answered ready).`
 ].flatMap((n) => [n, ''])
 
