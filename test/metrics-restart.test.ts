@@ -3,6 +3,8 @@
 // Nacos is down; once it is back the reconnect and the transport's redo of the registration are
 // counted and the gauge is 1 again. HTTP: no connection gauge, no reconnect nor redo; the
 // registration state goes to retrying and back, and the registry's registration is sent again.
+// Both: an app started while Nacos is down counts the config and the instances it serves from
+// the snapshots an app before it left.
 import t from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -10,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Registry } from 'prom-client'
 import nacos from '../src/index.ts'
-import { listInstances, uniqueService, waitFor } from './helpers/nacos-api.ts'
+import { listInstances, publishConfig, readConfig, uniqueService, waitFor } from './helpers/nacos-api.ts'
 import { startNacos, stopNacos } from './helpers/private-nacos.ts'
 import { freeNacosPort } from './helpers/ports.ts'
 import { TRANSPORTS, type TransportName } from './helpers/transports.ts'
@@ -30,18 +32,16 @@ interface Running { transport: TransportName, app: FastifyInstance, registry: Re
 const state = async (r: Running, s: string): Promise<number> => await value(r.registry, 'nacos_client_registration_state', { state: s })
 const registers = async (r: Running): Promise<number> => await value(r.registry, 'nacos_client_request', { method: 'register', code: '200' })
 const listed = async (r: Running): Promise<boolean> => (await listInstances(r.serviceName, { addr })).length === 1
+const base = { serverAddr: addr, ip: '127.0.0.1', dotenv: false, handleSignals: false, logLevel: 'silent', snapshotDir, requestTimeout: 2000 } as const
 
-t.test('Nacos restarted: reconnect, redo, connection and registration state metrics move (gRPC), the registration is sent again (HTTP)', async (t) => {
+t.test('Nacos restarted: reconnect, redo, connection and registration state metrics move (gRPC), the registration is sent again (HTTP), snapshots served are counted (both)', async (t) => {
   await startNacos(PORT)
   const running: Running[] = []
   for (const transport of TRANSPORTS) {
     const registry = new Registry()
     const serviceName = uniqueService(`metrics-restart-${transport}`)
     const app = Fastify()
-    await app.register(nacos, {
-      serverAddr: addr, transport, serviceName, ip: '127.0.0.1', dotenv: false, handleSignals: false, logLevel: 'silent', snapshotDir,
-      heartbeatInterval: 1, deregisterTime: 3, requestTimeout: 2000, metrics: { registry }
-    })
+    await app.register(nacos, { ...base, transport, serviceName, heartbeatInterval: 1, deregisterTime: 3, metrics: { registry } })
     t.teardown(async () => { await app.close() })
     await app.listen({ port: 0, host: '127.0.0.1' })
     running.push({ transport, app, registry, serviceName })
@@ -55,7 +55,28 @@ t.test('Nacos restarted: reconnect, redo, connection and registration state metr
     else t.notOk(await hasSamples(r.registry, 'nacos_client_connection_up'), 'http: no connection gauge')
   }
 
+  // Snapshots for the apps started while Nacos is down: a preloaded config and a looked-up service.
+  const dataId = `${uniqueService('metrics-restart')}.properties`
+  await publishConfig(dataId, 'a=1', { addr })
+  await waitFor(async () => await readConfig(dataId, { addr }))
+  const looked = running[0]?.serviceName as string
+  for (const transport of TRANSPORTS) {
+    const before = Fastify()
+    await before.register(nacos, { ...base, transport, serviceName: `snapshots-${transport}`, registerEnabled: false, configs: [{ dataId }] })
+    t.equal((await before.nacos.instances(looked)).length, 1, `${transport}: a service looked up before the outage`)
+    await before.close()
+  }
+
   await stopNacos(PORT)
+  for (const transport of TRANSPORTS) {
+    const registry = new Registry()
+    const after = Fastify()
+    t.teardown(async () => { await after.close() })
+    await after.register(nacos, { ...base, transport, serviceName: `snapshots-${transport}`, registerEnabled: false, configs: [{ dataId }], metrics: { registry } })
+    t.equal(await value(registry, 'nacos_client_snapshot_served_total', { module: 'config' }), 1, `${transport}: the preloaded config served from its snapshot`)
+    t.equal((await after.nacos.instances(looked)).length, 1, `${transport}: its instance, with Nacos down`)
+    t.equal(await value(registry, 'nacos_client_snapshot_served_total', { module: 'naming' }), 1, `${transport}: the looked-up service served from its snapshot`)
+  }
   for (const r of running) {
     await waitFor(async () => (await state(r, 'retrying')) === 1, 15_000)
     t.pass(`${r.transport}: registration state retrying while Nacos is down`)
