@@ -5,11 +5,14 @@
 // scrape of <prefix>/metrics with 100 looked-up services. `npm run bench` takes it with the other
 // measures; `npm run bench:metrics` (node bench/metrics.mjs) takes it alone and prints its rows.
 import autocannon from 'autocannon'
+import Fastify from 'fastify'
+import { Registry } from 'prom-client'
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { NACOS_ADDR, apiInstance, listed, median, rssMiB, sleep, startChild, tcpListener, uniqueService, waitFor } from './lib.mjs'
 import { mb, renderTable, row } from './table.mjs'
+import nacos from '../dist/index.js'
 
 const APP = fileURLToPath(new URL('./app.mjs', import.meta.url))
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9)
@@ -43,6 +46,43 @@ async function round (app) {
 
 const env = (metrics, name, extra = {}) => ({ WITH_NACOS: '1', NACOS_TRANSPORT: 'grpc', NACOS_SERVER_ADDR: NACOS_ADDR, NACOS_SERVICE_NAME: name, NACOS_METRICS: metrics ? 'true' : 'false', ...extra })
 
+const IN_PROCESS = { rounds: 20, calls: 2000, concurrency: 10 }
+
+/**
+ * The same cost without two processes' scheduling between them (which made either process 10 %
+ * dearer than the other in some runs): two callers in this process, metrics on and off, call the
+ * /hello of `service` (the metrics-off app) by name in alternating rounds; CPU µs per call of this
+ * process (the callers only), medians.
+ */
+async function inProcess (service) {
+  const caller = async (metrics) => {
+    const app = Fastify()
+    await app.register(nacos, { serverAddr: NACOS_ADDR, transport: 'grpc', serviceName: 'bench-metrics-caller', registerEnabled: false, dotenv: false, handleSignals: false, logLevel: 'warn', monitoring: false, metrics: metrics ? { registry: new Registry() } : false })
+    await app.ready()
+    return app
+  }
+  const callers = { off: await caller(false), on: await caller(true) }
+  try {
+    const calls = async (app, count) => {
+      let next = 0
+      await Promise.all(Array.from({ length: IN_PROCESS.concurrency }, async () => { while (next++ < count) await (await app.nacos.fetch(`http://${service}/hello`)).arrayBuffer() }))
+    }
+    for (const n of ['off', 'on']) await calls(callers[n], WARM_UP)
+    const cpuUs = { off: [], on: [] }
+    for (let r = 0; r < IN_PROCESS.rounds; r++) {
+      for (const n of r % 2 === 0 ? ['off', 'on'] : ['on', 'off']) {
+        const before = process.cpuUsage()
+        await calls(callers[n], IN_PROCESS.calls)
+        const used = process.cpuUsage(before)
+        cpuUs[n].push((used.user + used.system) / IN_PROCESS.calls)
+      }
+    }
+    return { cpuUs, off: median(cpuUs.off), on: median(cpuUs.on) }
+  } finally {
+    for (const app of Object.values(callers)) await app.close()
+  }
+}
+
 /** Runs the measure; its figures for metricsRows. */
 export async function metricsCost () {
   const listener = await tcpListener()
@@ -69,6 +109,7 @@ export async function metricsCost () {
     }
     const medians = { off: median(rates.off), on: median(rates.on) }
     const cpu = { off: median(cpuUs.off), on: median(cpuUs.on) }
+    const oneProcess = await inProcess(names.off)
 
     for (const s of services) await apiInstance('POST', s, listener.port)
     apps.scrape = await startChild(APP, env(true, uniqueService('metrics-scrape'), { BENCH_LOOKUPS: services.join(',') }))
@@ -88,7 +129,7 @@ export async function metricsCost () {
     for (let i = 0; i < CPU_SCRAPES; i++) await (await fetch(url)).text()
     const scrapeCpu = (cpuMs(apps.scrape.proc.pid) - cpuBefore) / CPU_SCRAPES
     rss.scrape = rssMiB(apps.scrape.proc.pid)
-    return { rates, medians, ratio: medians.on / medians.off, cpu, cpuUs, rounds: ROUNDS, duration: DURATION, rss, scrape: { first: times[0], median: median(times.slice(1)), cpu: scrapeCpu, bytes } }
+    return { rates, medians, ratio: medians.on / medians.off, cpu, cpuUs, oneProcess, rounds: ROUNDS, duration: DURATION, rss, scrape: { first: times[0], median: median(times.slice(1)), cpu: scrapeCpu, bytes } }
   } finally {
     for (const app of Object.values(apps)) app.proc.kill('SIGTERM')
     await Promise.all(Object.values(apps).map(async (app) => await app.exited))
@@ -103,6 +144,7 @@ const once = (text, goal, met) => row(text[0], { grpc: text[1], http: '— (meas
 export function metricsRows (x) {
   return [
     once([`7. throughput, metrics on / off (a call by name per request, ${ROUTE})`, `${x.ratio.toFixed(3)} (${Math.round(x.medians.on)} / ${Math.round(x.medians.off)} req/s, median of ${x.rounds} alternating rounds of ${x.duration} s); the app's CPU per request ${Math.round(x.cpu.on)} / ${Math.round(x.cpu.off)} µs (medians), ${(x.cpu.off / x.cpu.on).toFixed(3)} as a ratio of rates`], '≥ 0.98', x.ratio >= 0.98),
+    once(['7. the same in one process: CPU per call by name, metrics on / off (no goal)', `${x.oneProcess.on.toFixed(0)} / ${x.oneProcess.off.toFixed(0)} µs (the caller's, medians of ${IN_PROCESS.rounds} alternating rounds of ${IN_PROCESS.calls} calls), ${(x.oneProcess.off / x.oneProcess.on).toFixed(3)} as a ratio of rates`], '—', null),
     once([`7. one scrape of /metrics, ${LOOKUPS} looked-up services`, `first ${x.scrape.first.toFixed(1)} ms, median of the next 20 ${x.scrape.median.toFixed(1)} ms (${x.scrape.bytes} bytes); the app's CPU ${x.scrape.cpu.toFixed(2)} ms a scrape (mean of ${CPU_SCRAPES})`], '< 5 ms', x.scrape.median < 5),
     once(['7. RSS, metrics off / on / on with 100 looked-up services (no goal)', `${mb(x.rss.off)} / ${mb(x.rss.on)} / ${mb(x.rss.scrape)} MB (idle, registered)`], '—', null)
   ]
@@ -110,7 +152,8 @@ export function metricsRows (x) {
 
 /** The note under the table: every round's rate. */
 export const metricsNote = (x) => `Measure 7, by round (metrics off / on): req/s ${x.rates.off.map(Math.round).join(', ')} / ${x.rates.on.map(Math.round).join(', ')}; ` +
-  `the app's CPU µs per request ${x.cpuUs.off.map(Math.round).join(', ')} / ${x.cpuUs.on.map(Math.round).join(', ')}.`
+  `the app's CPU µs per request ${x.cpuUs.off.map(Math.round).join(', ')} / ${x.cpuUs.on.map(Math.round).join(', ')}; ` +
+  `in one process, CPU µs per call ${x.oneProcess.cpuUs.off.map(Math.round).join(', ')} / ${x.oneProcess.cpuUs.on.map(Math.round).join(', ')}.`
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const x = await metricsCost()
