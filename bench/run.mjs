@@ -13,6 +13,7 @@ import { changeToCache, restartToListed, sigkillToGone } from './failures.mjs'
 import { fetchVsPlain } from './fetch.mjs'
 import { dispatchCost } from './dispatch.mjs'
 import { requestsPerMinute } from './requests.mjs'
+import { metricsCost, metricsNote, metricsRows } from './metrics.mjs'
 import { cycleRow, javaRow, mb, perTransport, renderTable, row, s, signed, spread, us, withJava, writeTable } from './table.mjs'
 
 const run = promisify(execFile)
@@ -58,6 +59,8 @@ const cy = await each('memory over 1000 register/deregister and 1000 subscribe/u
 step('app.nacos.fetch and app.nacos.dispatcher against undici to a fixed URL (default transport)')
 const fe = await fetchVsPlain()
 const dc = await dispatchCost()
+step('metrics on vs off, one scrape with 100 looked-up services (default transport)')
+const mx = await metricsCost()
 step('done')
 
 /** Measure 6: once, on the default transport (the request path is the same for both: a pick from the cache). */
@@ -103,9 +106,10 @@ const rows = [
   fetchRow('6. undici.request via app.nacos.dispatcher vs plain undici.request', fe.request),
   row('6. the dispatcher\'s own CPU per dispatch, no network (no goal: the cause of the row above; bench/dispatch.mjs)',
     { grpc: `${Math.round(dc.ownNs)} ns (median of ${dc.rounds} alternating rounds of ${dc.dispatches} dispatches, plugin ${Math.round(median(dc.ns.plugin))} ns vs an Agent stub alone ${Math.round(median(dc.ns.stub))} ns)`, http: '— (the same code on both transports)' }, '—', { grpc: null, http: null }),
-  perTransport('7. restarted while Nacos is down → ready()', rs.outage.ready,
+  perTransport('8. restarted while Nacos is down → ready()', rs.outage.ready,
     (r) => `${s(r.processMs)} from the process's start (${s(r.pluginMs)} from the plugin's registration; 1 round)`, '< 3 s', (r) => r.processMs < 3000),
-  perTransport('7. restarted while Nacos was down: Nacos ready → listed (registered)', rs.outage.registered, (ms) => `${s(ms)} (1 round)`, '≤ 5 s', (ms) => ms <= 5000)
+  perTransport('8. restarted while Nacos was down: Nacos ready → listed (registered)', rs.outage.registered, (ms) => `${s(ms)} (1 round)`, '≤ 5 s', (ms) => ms <= 5000),
+  ...metricsRows(mx)
 ]
 
 const list = (values, fmt = (v) => Math.round(v)) => values.map(fmt).join(', ')
@@ -127,6 +131,7 @@ const notes = [
     `requests counted by a TCP proxy in front of Nacos's HTTP and gRPC ports (bench/proxy.mjs: request lines, and each gRPC message the client sends, decoded for its type), ` +
     `two processes, each behind its own proxy, counted over the apps' window of ${requests(0).java.minutes.toFixed(2)} min: registered and idle: ${breakdown(requests(0).java)}; registered and subscribed to the 3 services (as Spring Cloud Alibaba's discovery does on a lookup): ${breakdown(requests(3).java)}.`,
   `Measure 6, req/s by round (by name / fixed URL): fetch ${list(fe.fetch.rates.nacos)} / ${list(fe.fetch.rates.plain)}; undici.request ${list(fe.request.rates.nacos)} / ${list(fe.request.rates.plain)}.`,
+  metricsNote(mx),
   `Restart: Nacos was down for ${fmtMs(rs.downMs)} (the start script's run, until Nacos answered ready).`
 ].flatMap((n) => [n, ''])
 

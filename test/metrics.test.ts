@@ -9,6 +9,7 @@ import nacos, { type MonitoringWatches, type NacosPluginOptions } from '../src/i
 import { NACOS_ADDR, publishConfig, uniqueService, waitFor } from './helpers/nacos-api.ts'
 import { register } from './helpers/instances.ts'
 import { TRANSPORTS, type TransportName } from './helpers/transports.ts'
+import { metricValue as value } from './helpers/metrics.ts'
 
 type Test = { teardown: (fn: () => unknown) => void }
 const TOKEN = 'metrics-test-token-0123456789'
@@ -21,18 +22,6 @@ async function app (t: Test, transport: TransportName, registry: Registry, optio
   })
   t.teardown(async () => { await a.close() })
   return a
-}
-
-/** One sample's value (0 when absent), labels matched as given. */
-async function value (registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const metric = registry.getSingleMetric(name)
-  if (metric === undefined) return 0
-  const { values } = await metric.get()
-  return values
-    .filter((v) => (v as { metricName?: string }).metricName === undefined || (v as { metricName?: string }).metricName === name || (v as { metricName?: string }).metricName === `${name}_count`)
-    .filter((v) => (v as { metricName?: string }).metricName !== `${name}_bucket`)
-    .filter((v) => Object.entries(labels).every(([k, l]) => String((v.labels as Record<string, unknown>)[k]) === l))
-    .reduce((n, v) => n + v.value, 0)
 }
 
 async function answering (t: Test, status: number): Promise<number> {

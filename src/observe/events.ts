@@ -47,6 +47,8 @@ export const NO_OBSERVER: Observer = {
 export function fanOut (...observers: Array<Partial<Observer>>): Observer {
   const each = <K extends keyof Observer>(name: K): Observer[K] => {
     const fns = observers.flatMap((o) => (o[name] === undefined ? [] : [o[name]]))
+    // One listener is called as it is: a call by name tells only the metrics of its attempt.
+    if (fns.length <= 1) return (fns[0] ?? nothing) as Observer[K]
     return ((...args: unknown[]) => { for (const fn of fns) (fn as (...a: unknown[]) => void)(...args) }) as Observer[K]
   }
   return Object.fromEntries((Object.keys(NO_OBSERVER) as Array<keyof Observer>).map((k) => [k, each(k)])) as unknown as Observer

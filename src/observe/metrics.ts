@@ -35,7 +35,24 @@ const REQUEST_CLASS: Record<RequestKind, string> = {
 
 interface App { sources: MetricsSources, listeners: number }
 
-function families (prom: Prom, registry: Registry, apps: Set<App>) {
+/**
+ * One called service's attempts since the last scrape. An attempt only adds to these; the counters
+ * take them when Prometheus scrapes (their collect), so a call by name costs a few additions and
+ * one histogram observation, not a label hash per counter.
+ */
+interface Calls { labels: { service: string }, duration: { observe: (ms: number) => void }, ok: number, failed: number, retries: number, ejections: number, failures: number }
+type Count = 'ok' | 'failed' | 'retries' | 'ejections' | 'failures'
+
+/** A counter's collect: adds what `count` gathered per service since the last scrape. */
+const flush = (calls: Map<string, Calls>, count: Count, labels: (c: Calls) => Record<string, string> = (c) => c.labels) => function (this: PromClient.Counter) {
+  for (const c of calls.values()) {
+    if (c[count] === 0) continue
+    this.inc(labels(c), c[count])
+    c[count] = 0
+  }
+}
+
+function families (prom: Prom, registry: Registry, apps: Set<App>, calls: Map<string, Calls>) {
   const registers = [registry]
   const sum = (f: (a: App) => number): number => { let n = 0; for (const a of apps) n += f(a); return n }
   return {
@@ -55,11 +72,12 @@ function families (prom: Prom, registry: Registry, apps: Set<App>) {
       collect () { for (const s of STATES) this.set({ state: s }, sum((a) => (a.sources.state() === s ? 1 : 0))) }
     }),
     connection: new prom.Gauge({
-      name: 'nacos_client_connection_up', help: 'gRPC connections to Nacos up now (0 while reconnecting); absent over HTTP', registers,
+      // Labelled so that it can be absent: a gauge without labels always has a sample (0 over HTTP would read as down).
+      name: 'nacos_client_connection_up', help: 'gRPC connections to Nacos up now (0 while reconnecting); absent over HTTP', labelNames: ['transport'], registers,
       collect () {
         const grpc = [...apps].filter((a) => a.sources.connected() !== undefined)
         this.reset()
-        if (grpc.length > 0) this.set(grpc.filter((a) => a.sources.connected() === true).length)
+        if (grpc.length > 0) this.set({ transport: 'grpc' }, grpc.filter((a) => a.sources.connected() === true).length)
       }
     }),
     reconnects: new prom.Counter({ name: 'nacos_client_reconnects_total', help: 'gRPC connections to Nacos established again after one was lost', registers }),
@@ -75,16 +93,22 @@ function families (prom: Prom, registry: Registry, apps: Set<App>) {
     }),
     configChanges: new prom.Counter({ name: 'nacos_client_config_changes_total', help: 'Config changes received and applied', registers }),
     snapshot: new prom.Counter({ name: 'nacos_client_snapshot_served_total', help: 'Answers served from a local snapshot while Nacos was unreachable', labelNames: ['module'], registers }),
-    attempts: new prom.Counter({ name: 'nacos_client_call_attempts_total', help: 'Attempts of calls by name (app.nacos.fetch / dispatcher), by outcome', labelNames: ['service', 'outcome'], registers }),
+    attempts: new prom.Counter({
+      name: 'nacos_client_call_attempts_total', help: 'Attempts of calls by name (app.nacos.fetch / dispatcher), by outcome', labelNames: ['service', 'outcome'], registers,
+      collect () {
+        flush(calls, 'ok', (c) => ({ ...c.labels, outcome: 'ok' })).call(this)
+        flush(calls, 'failed', (c) => ({ ...c.labels, outcome: 'failed' })).call(this)
+      }
+    }),
     attemptDuration: new prom.Histogram({ name: 'nacos_client_call_duration_ms', help: 'Attempts of calls by name until their answer headers or failure, ms', labelNames: ['service'], buckets: MS_BUCKETS, registers }),
-    retries: new prom.Counter({ name: 'nacos_client_call_retries_total', help: 'Attempts of calls by name followed by another on another instance', labelNames: ['service'], registers }),
-    ejections: new prom.Counter({ name: 'nacos_client_call_ejections_total', help: 'Instances ejected after consecutive failures', labelNames: ['service'], registers }),
-    failures: new prom.Counter({ name: 'nacos_client_call_failures_total', help: 'Calls by name that failed after their last attempt', labelNames: ['service'], registers })
+    retries: new prom.Counter({ name: 'nacos_client_call_retries_total', help: 'Attempts of calls by name followed by another on another instance', labelNames: ['service'], registers, collect: flush(calls, 'retries') }),
+    ejections: new prom.Counter({ name: 'nacos_client_call_ejections_total', help: 'Instances ejected after consecutive failures', labelNames: ['service'], registers, collect: flush(calls, 'ejections') }),
+    failures: new prom.Counter({ name: 'nacos_client_call_failures_total', help: 'Calls by name that failed after their last attempt', labelNames: ['service'], registers, collect: flush(calls, 'failures') })
   }
 }
 
 type Families = ReturnType<typeof families>
-interface Shared { metrics: Families, apps: Set<App>, services: Set<string> }
+interface Shared { metrics: Families, apps: Set<App>, calls: Map<string, Calls> }
 const SHARED = new WeakMap<Registry, Shared>()
 
 function errorCode (err: Error): string {
@@ -107,17 +131,24 @@ export function createMetrics (promClient: unknown, target: unknown, sources: Me
   let shared = SHARED.get(registry)
   if (shared === undefined) {
     const apps = new Set<App>()
-    shared = { metrics: families(prom, registry, apps), apps, services: new Set() }
+    const calls = new Map<string, Calls>()
+    shared = { metrics: families(prom, registry, apps, calls), apps, calls }
     SHARED.set(registry, shared)
   }
-  const { metrics: m, apps, services } = shared
+  const { metrics: m, apps, calls } = shared
   const app: App = { sources, listeners: 0 }
   apps.add(app)
-  const service = (name: string): string => {
-    if (services.has(name)) return name
-    if (services.size >= MAX_CALL_SERVICES) return OTHER
-    services.add(name)
-    return name
+  const counts = (name: string): Calls => {
+    const known = calls.get(name)
+    if (known !== undefined) return known
+    const service = calls.size < MAX_CALL_SERVICES ? name : OTHER
+    let c = calls.get(service)
+    if (c === undefined) {
+      const labels = { service }
+      c = { labels, duration: m.attemptDuration.labels(labels), ok: 0, failed: 0, retries: 0, ejections: 0, failures: 0 }
+      calls.set(service, c)
+    }
+    return c
   }
   const request = (e: RequestEvent): void => {
     const code = e.error === undefined ? '200' : errorCode(e.error)
@@ -128,12 +159,13 @@ export function createMetrics (promClient: unknown, target: unknown, sources: Me
     ;(e.module === 'naming' ? m.failed : m.configFailed).inc(labels)
   }
   const attempt = (e: AttemptEvent): void => {
-    const s = service(e.service)
-    m.attempts.inc({ service: s, outcome: e.failed ? 'failed' : 'ok' })
-    m.attemptDuration.observe({ service: s }, e.duration)
-    if (e.retry) m.retries.inc({ service: s })
-    if (e.ejectedMs > 0) m.ejections.inc({ service: s })
-    if (e.failed && !e.retry) m.failures.inc({ service: s })
+    const c = counts(e.service)
+    if (e.failed) c.failed++
+    else c.ok++
+    c.duration.observe(e.duration)
+    if (e.retry) c.retries++
+    if (e.ejectedMs > 0) c.ejections++
+    if (e.failed && !e.retry) c.failures++
   }
   let first = true
   const observer: Observer = {
