@@ -11,7 +11,7 @@ const hasCode = (err: unknown): err is Error & { code: string } => {
 }
 
 /** The gRPC transport's internal error (grpc/errors.ts), told by its fields: this module loads no gRPC code. */
-interface KindError extends Error { kind: 'unavailable' | 'timeout' | 'auth' | 'server' | 'closed' | 'unsupported', requestType?: string }
+interface KindError extends Error { kind: 'unavailable' | 'timeout' | 'auth' | 'server' | 'closed' | 'unsupported', requestType?: string, reason?: string }
 const hasKind = (err: unknown): err is KindError => err instanceof Error && typeof (err as { kind?: unknown }).kind === 'string'
 
 export function toNacosError (err: unknown, what: string): Error {
@@ -22,7 +22,8 @@ export function toNacosError (err: unknown, what: string): Error {
       case 'auth': return new NacosAuthError(err.message)
       case 'closed': return new ClosedError('transport')
       case 'unsupported': return new FuzzyWatchUnsupportedError(err.message)
-      case 'server': return new NacosServerError(subject, err.message, { cause: err })
+      // FST_NACOS_SERVER_ERROR names the request: its reason is Nacos's answer alone.
+      case 'server': return new NacosServerError(subject, err.reason ?? err.message, { cause: err })
       default: return new RequestFailedError('gRPC', subject, err.message, { cause: err })
     }
   }

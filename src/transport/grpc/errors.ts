@@ -22,13 +22,16 @@ export class GrpcTransportError extends Error {
   readonly errorCode: number | undefined
   /** The request type (Nacos's class name), when the error concerns one request. */
   readonly requestType: string | undefined
+  /** Nacos's answer alone (`error 400: …`), for a message that names the request itself. */
+  readonly reason: string | undefined
 
-  constructor (kind: GrpcErrorKind, message: string, opts: { errorCode?: number, requestType?: string, cause?: unknown } = {}) {
+  constructor (kind: GrpcErrorKind, message: string, opts: { errorCode?: number, requestType?: string, reason?: string, cause?: unknown } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause })
     this.name = 'GrpcTransportError'
     this.kind = kind
     this.errorCode = opts.errorCode
     this.requestType = opts.requestType
+    this.reason = opts.reason
   }
 }
 
@@ -48,7 +51,8 @@ export const NACOS_CONFIG_QUERY_CONFLICT = 400
 /** A Nacos error answer to `type`: auth when the server says no right, else a server error. */
 export function answerError (type: string, errorCode: number, message: string): GrpcTransportError {
   const kind = errorCode === NACOS_NO_RIGHT ? 'auth' : 'server'
-  return new GrpcTransportError(kind, `Nacos refused ${type} (error ${errorCode}${message ? `: ${message}` : ''})`, { errorCode, requestType: type })
+  const reason = `error ${errorCode}${message ? `: ${message}` : ''}`
+  return new GrpcTransportError(kind, `Nacos refused ${type} (${reason})`, { errorCode, requestType: type, reason })
 }
 
 /** Nacos 3's ErrorCode for a fuzzy watch pattern that matches more than the server allows. */
