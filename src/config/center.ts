@@ -158,8 +158,7 @@ export class ConfigCenter {
       }
       // Another watch of the same content may still reject it; a later content is news again.
       if (this.#rejected.get(key)?.content !== content) this.#rejected.delete(key)
-      this.#snapshots.save('configs', snapshotName(info.group, dataId), content === null ? null : { content })
-      this.#stale.delete(snapshotName(info.group, dataId))
+      this.#fromNacos(info.group, dataId, content)
       try {
         listener(value, content || undefined)
       } catch (err) {
@@ -213,9 +212,15 @@ export class ConfigCenter {
     const group = options.group ?? DEFAULT_GROUP
     const content = await this.#transport.get({ dataId, group })
     const value = parseConfig(dataId, group, options, content)
-    this.#snapshots.save('configs', snapshotName(group, dataId), content === null ? null : { content })
-    this.#stale.delete(snapshotName(group, dataId))
+    this.#fromNacos(group, dataId, content)
     return value
+  }
+
+  /** Nacos told a config's content (null: absent): it is the snapshot now, and no longer served from one. */
+  #fromNacos (group: string, dataId: string, content: string | null): void {
+    const name = snapshotName(group, dataId)
+    this.#snapshots.save('configs', name, content === null ? null : { content })
+    this.#stale.delete(name)
   }
 
   /** #read(), or when no server answers, the snapshot (validated like a fresh read); FST_NACOS_NO_SNAPSHOT without one. */

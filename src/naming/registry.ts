@@ -70,7 +70,6 @@ export class Registry {
   readonly #offConnected: () => void
   /** Callers of registered() until the instance is registered (or will not be). */
   readonly #waiting = new Set<Waiter>()
-  #everRegistered = false
   /** failFast's verdict: the first registration failed, and no other is tried. */
   #gaveUp: Error | null = null
 
@@ -144,7 +143,7 @@ export class Registry {
           await this.#registerOnce(epoch)
         } catch (err) {
           if (epoch !== this.#epoch) break
-          if (failFast && !this.#everRegistered) {
+          if (failFast && this.#counts.registrations === 0) {
             this.#gaveUp = new RegistrationFailedError(this.#config.serviceName, message(err), { cause: err })
             this.#settle((w) => { w.reject(this.#gaveUp as Error) })
             break
@@ -178,7 +177,6 @@ export class Registry {
     }
     // Nacos accepted it, even if a deregistration has since been asked for (it follows this one).
     this.#counts.registrations++
-    this.#everRegistered = true
     if (epoch !== this.#epoch) return
     this.#registeredAt = new Date()
     this.#lastError = null

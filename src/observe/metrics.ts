@@ -55,6 +55,8 @@ const flush = (calls: Map<string, Calls>, count: Count, labels: (c: Calls) => Re
 function families (prom: Prom, registry: Registry, apps: Set<App>, calls: Map<string, Calls>) {
   const registers = [registry]
   const sum = (f: (a: App) => number): number => { let n = 0; for (const a of apps) n += f(a); return n }
+  const flushOk = flush(calls, 'ok', (c) => ({ ...c.labels, outcome: 'ok' }))
+  const flushFailed = flush(calls, 'failed', (c) => ({ ...c.labels, outcome: 'failed' }))
   return {
     monitor: new prom.Gauge({
       name: 'nacos_monitor', help: 'Nacos client gauges, as the Java client: naming/serviceInfoMapSize (services cached), config/listenConfigCount (config listeners)', labelNames: ['module', 'name'], registers,
@@ -96,8 +98,8 @@ function families (prom: Prom, registry: Registry, apps: Set<App>, calls: Map<st
     attempts: new prom.Counter({
       name: 'nacos_client_call_attempts_total', help: 'Attempts of calls by name (app.nacos.fetch / dispatcher), by outcome', labelNames: ['service', 'outcome'], registers,
       collect () {
-        flush(calls, 'ok', (c) => ({ ...c.labels, outcome: 'ok' })).call(this)
-        flush(calls, 'failed', (c) => ({ ...c.labels, outcome: 'failed' })).call(this)
+        flushOk.call(this)
+        flushFailed.call(this)
       }
     }),
     attemptDuration: new prom.Histogram({ name: 'nacos_client_call_duration_ms', help: 'Attempts of calls by name until their answer headers or failure, ms', labelNames: ['service'], buckets: MS_BUCKETS, registers }),
