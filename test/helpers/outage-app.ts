@@ -33,7 +33,9 @@ export async function ranBefore (t: Test, transport: TransportName, callee: stri
   const dataId = `${serviceName}.json`
   const everywhere = async (content: string): Promise<void> => {
     await publishConfig(dataId, content, { addr: options.serverAddr[0] })
-    await waitFor(async () => (await Promise.all(options.serverAddr.map(async (addr) => await readConfig(dataId, { addr })))).every((c) => c === content), 15_000)
+    // Set-up, not a claim: the cluster's own replication (Raft, then each node's dump) decides
+    // when every node serves it; on a freshly started cluster in CI it took longer than 15 s once.
+    await waitFor(async () => (await Promise.all(options.serverAddr.map(async (addr) => await readConfig(dataId, { addr })))).every((c) => c === content), 60_000, 200)
   }
   const start = async (): Promise<FastifyInstance> => {
     const app = Fastify()
