@@ -166,18 +166,21 @@ cmd_install() {
   local v
   if [ -n "${NACOS_VERSION:-}" ]; then
     install_version "$VERSION" || die "Nacos $VERSION could not be resolved (see $CACHE/install-$VERSION.log)"
+    ensure_cds "$VERSION"
     return
   fi
   local current
   current=$(installed_version)
   if [ -n "$current" ] && [ -f "$(lib_dir "$current")/classpath" ]; then
     say "Nacos $current already installed"
+    ensure_cds "$current"
     return 0
   fi
   # The default server: the newest that resolves (an explicit NACOS_VERSION is used as asked).
   for v in $VERSION $FALLBACK_VERSIONS; do
     if install_version "$v"; then
       echo "$v" >"$CACHE/installed-version"
+      ensure_cds "$v"
       return 0
     fi
   done
@@ -240,6 +243,36 @@ check_classes() {
   say "error: Nacos on port $1 failed to load classes (its classpath is broken; see $(node_home "$1")/logs):"
   printf '%s\n' "$found" >&2
   return 1
+}
+
+# The class-data archive for a version's class path ($1, its lib folder) under this JDK.
+cds_archive() {
+  local jdk
+  jdk=$(java -version 2>&1 | head -2 | cksum | cut -d' ' -f1)
+  echo "$1/classes-$jdk.jsa"
+}
+
+# Makes version $1's class-data archive once per JDK: a server started on free ports, stopped when
+# ready, writes the classes it loaded as it exits. One process makes it (a lock folder; one left
+# by a process killed on the way is stale after 10 minutes); the others start without it.
+ensure_cds() {
+  local v=$1 lib cds lock port tries=0
+  lib=$(lib_dir "$v")
+  cds=$(cds_archive "$lib")
+  [ -f "$cds" ] && return 0
+  lock="$lib/cds.lock"
+  find "$lock" -maxdepth 0 -mmin +10 -exec rmdir {} \; 2>/dev/null || true
+  mkdir "$lock" 2>/dev/null || return 0
+  while port=$(os_free_port) && ! nacos_ports_free "$port" -1000 && [ "$tries" -lt 20 ]; do tries=$((tries + 1)); done
+  say "making the class-data archive of Nacos $v (a server on port $port, once per JDK)"
+  (
+    export NACOS_VERSION=$v CDS_DUMP=1
+    start_node "$port" false "" && wait_ready "$port"
+    stop_node "$port"
+  ) >/dev/null 2>&1 || true
+  rm -rf "$(node_home "$port")"
+  rmdir "$lock" 2>/dev/null || true
+  if [ -f "$cds" ]; then say "class-data archive ready: $cds"; else say "no class-data archive made (servers start without one)"; fi
 }
 
 # start_node PORT AUTH MEMBERS: launches one server process in the background.
@@ -335,13 +368,26 @@ start_node() {
     fi
     extra_info=", v1 API $V1_API, console :$cport"
   fi
+  # Class data sharing: the first server of a version and JDK writes the classes it loaded to an
+  # archive when it stops (see stop_node); later starts map them instead of parsing and verifying
+  # the jars again (the same classes from the same class path: 6.7 -> 5.0 CPU-s to ready here).
+  local cds
+  cds=$(cds_archive "$lib")
+  rm -f "$home/classes.jsa.new" "$home/cds"
+  local -a share=()
+  if [ -f "$cds" ]; then
+    share=("-XX:SharedArchiveFile=$cds")
+  elif [ "${CDS_DUMP:-}" = 1 ]; then
+    share=("-XX:ArchiveClassesAtExit=$home/classes.jsa.new")
+    echo "$cds" >"$home/cds"
+  fi
   # The server resolves relative paths (Tomcat's basedir, derby) against its working directory.
   (
     cd "$home"
     # shellcheck disable=SC2086
     # C1 only (-XX:TieredStopAtLevel=1): a test server needs a quick start, not peak throughput;
     # on 2 cores it halves the time to ready (23-37 s to 14 s measured, busy machine).
-    exec setsid java $JAVA_OPTS -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-OmitStackTraceInFastThrow \
+    exec setsid java $JAVA_OPTS -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-OmitStackTraceInFastThrow "${share[@]}" \
       "${props[@]}" -cp "$(cat "$lib/classpath")" "$main" "${args[@]}" >"$home/logs/start.out" 2>&1 </dev/null
   ) &
   pid=$!
@@ -435,12 +481,22 @@ stop_node() {
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.5
   done
+  local killed=0
   if kill -0 "$pid" 2>/dev/null; then
+    killed=1
     say "pid $pid ignored SIGTERM for 30s; killing it"
     kill -KILL "$pid" 2>/dev/null || true
     while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
   fi
   rm -f "$(pid_file "$port")"
+  # A server that exited on SIGTERM wrote its class-data archive whole: it becomes the version's
+  # (renamed in place, so a parallel start maps either the old one or this one).
+  local home
+  home=$(node_home "$port")
+  if [ -s "$home/classes.jsa.new" ] && [ -f "$home/cds" ] && [ "$killed" = 0 ]; then
+    mv -f "$home/classes.jsa.new" "$(cat "$home/cds")"
+  fi
+  rm -f "$home/classes.jsa.new"
   # Proven stopped: the process is gone and nothing answers on its ports any more.
   nacos_ports_free "$port" || say "warning: port $port or its gRPC ports still answer after pid $pid exited"
   say "stopped Nacos on port $port (pid $pid)"
