@@ -5,7 +5,9 @@
 // - a CommonJS project on the lowest fastify the peer range allows (5.0.0) that loads the plugin
 //   with `require`, through @fastify/autoload as `fastify generate` apps do, plus a CommonJS
 //   TypeScript file (NodeNext) that imports it.
-// npm's cache is shared, so after the first run the installs are offline-fast.
+// npm's cache is shared, so after the first run the installs are offline-fast. The projects are
+// compiled by this repository's TypeScript (the same version a user would install; tsc resolves
+// fastify-nacos and @types/node from the project it compiles, not from where tsc is).
 import t from 'tap'
 import { execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
@@ -22,6 +24,7 @@ const run = promisify(execFile)
 const LOWEST_FASTIFY = '5.0.0'
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const version = (pkg: string): string => (JSON.parse(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version
+const TSC = join(ROOT, 'node_modules/typescript/bin/tsc')
 
 const dir = mkdtempSync(join(tmpdir(), 'fastify-nacos-pack-'))
 t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
@@ -125,10 +128,10 @@ t.test('installed into a fresh ESM project, it compiles under strict TypeScript 
     'package.json': JSON.stringify({ name: 'esm-project', private: true, type: 'module' }, null, 2),
     'tsconfig.json': JSON.stringify(TSCONFIG, null, 2),
     'app.ts': USER_APP
-  }, [`fastify@${version('fastify')}`, `typescript@${version('typescript')}`, `@types/node@${version('@types/node')}`])
+  }, [`fastify@${version('fastify')}`, `@types/node@${version('@types/node')}`])
 
   const start = Date.now()
-  await t.resolves(run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { cwd: root }), 'tsc compiles the user code (strict, NodeNext, library types checked)')
+  await t.resolves(run(process.execPath, [TSC, '-p', root], { cwd: root }), 'tsc compiles the user code (strict, NodeNext, library types checked)')
   t.comment(`tsc: ${((Date.now() - start) / 1000).toFixed(1)} s`)
   await servesAndLeaves(t, root, 'out/app.js')
 })
@@ -191,13 +194,13 @@ t.test('installed into a fresh CommonJS project on fastify ' + LOWEST_FASTIFY + 
     'tsconfig.json': JSON.stringify({ ...TSCONFIG, compilerOptions: { ...TSCONFIG.compilerOptions, outDir: 'typed-out' }, include: ['typed.ts'] }, null, 2),
     // Older CommonJS projects: module commonjs, node10 resolution (no `exports`: the `types` field).
     'tsconfig.node10.json': JSON.stringify({ ...TSCONFIG, compilerOptions: { ...TSCONFIG.compilerOptions, module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true, outDir: 'typed-node10' }, include: ['typed.ts'] }, null, 2)
-  }, [`fastify@${LOWEST_FASTIFY}`, '@fastify/autoload@6', 'fastify-plugin@5', `typescript@${version('typescript')}`, `@types/node@${version('@types/node')}`])
+  }, [`fastify@${LOWEST_FASTIFY}`, '@fastify/autoload@6', 'fastify-plugin@5', `@types/node@${version('@types/node')}`])
 
-  await t.resolves(run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { cwd: root }), 'a CommonJS TypeScript file compiles against the types (strict, NodeNext)')
+  await t.resolves(run(process.execPath, [TSC, '-p', root], { cwd: root }), 'a CommonJS TypeScript file compiles against the types (strict, NodeNext)')
   const { stdout, stderr } = await run(process.execPath, ['typed-out/typed.js'], { cwd: root })
   t.same(JSON.parse(stdout), { plugin: 'function', code: 'FST_NACOS_BAD_SETTING' }, 'and its compiled require() gets the plugin and the named exports')
   t.equal(stderr, '', 'with no warning')
-  await t.resolves(run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.node10.json')], { cwd: root }), 'it compiles with module commonjs and node10 resolution too')
+  await t.resolves(run(process.execPath, [TSC, '-p', join(root, 'tsconfig.node10.json')], { cwd: root }), 'it compiles with module commonjs and node10 resolution too')
   const node10 = await run(process.execPath, ['typed-node10/typed.js'], { cwd: root })
   t.same(JSON.parse(node10.stdout), { plugin: 'function', code: 'FST_NACOS_BAD_SETTING' }, 'and runs')
   await servesAndLeaves(t, root, 'app.js')
