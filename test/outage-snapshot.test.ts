@@ -20,6 +20,8 @@ const addr = `127.0.0.1:${PORT}`
 const snapshotDir = mkdtempSync(join(tmpdir(), 'outage-snapshot-'))
 const base = { serverAddr: addr, ip: '127.0.0.1', dotenv: false, handleSignals: false, logLevel: 'silent' as const, snapshotDir, requestTimeout: 2000 }
 const schema = Type.Object({ port: Type.Integer() })
+const options = (transport: typeof TRANSPORTS[number], serviceName: string, dataId: string): Parameters<typeof nacos>[1] =>
+  ({ ...base, transport, serviceName, snapshotDir: join(snapshotDir, transport), configs: [{ dataId, schema }] })
 
 t.teardown(async () => {
   await stopNacos(PORT)
@@ -45,58 +47,71 @@ for (const transport of TRANSPORTS) {
         t.match(err.message, /config never-read\.json \(group DEFAULT_GROUP\) could not be read from Nacos .* and no snapshot of it exists/)
       })
   })
+}
 
-  t.test(`${transport}: restarted while Nacos is down, the app becomes ready from its snapshots; Nacos back, registered and refreshed`, async (t) => {
-    await startNacos(PORT)
+// Both transports go through the same outage (one stop and one start of Nacos), each with its own
+// services, config and snapshot folder, side by side.
+interface Side { transport: typeof TRANSPORTS[number], callee: string, serviceName: string, dataId: string, targetPort: number, after?: FastifyInstance }
+
+t.test('restarted while Nacos is down, the app becomes ready from its snapshots; Nacos back, registered and refreshed (both transports, one outage)', async (t) => {
+  await startNacos(PORT)
+  const sides: Side[] = await Promise.all(TRANSPORTS.map(async (transport) => {
     const callee = uniqueService(`callee-${transport}`)
     const serviceName = uniqueService(`outage-${transport}`)
     const dataId = `${serviceName}.json`
     await publishConfig(dataId, '{"port":81}', { addr })
     await waitFor(async () => await readConfig(dataId, { addr }))
-    const options = { ...base, transport, serviceName, configs: [{ dataId, schema }] }
 
     // The service this app calls, registered with Nacos and kept up throughout.
-    const target = await app({ ...base, transport, serviceName: callee, snapshotDir: join(snapshotDir, 'callee') })
+    const target = await app({ ...base, transport, serviceName: callee, snapshotDir: join(snapshotDir, `callee-${transport}`) })
     t.teardown(() => target.close())
     await target.listen({ port: 0, host: '127.0.0.1' })
     const targetPort = (target.server.address() as { port: number }).port
     await waitFor(async () => (await listInstances(callee, { addr })).length === 1, 10_000)
 
-    const before = await app(options)
-    t.same(before.nacos.configs.get(dataId), { port: 81 })
+    const before = await app(options(transport, serviceName, dataId))
+    t.same(before.nacos.configs.get(dataId), { port: 81 }, `${transport}: the config, from Nacos`)
     await before.listen({ port: 0, host: '127.0.0.1' })
-    t.equal((await before.nacos.instances(callee)).length, 1)
+    t.equal((await before.nacos.instances(callee)).length, 1, `${transport}: the callee looked up`)
     await waitFor(() => before.nacos.status().state === 'registered', 10_000)
     await before.close()
+    return { transport, callee, serviceName, dataId, targetPort }
+  }))
 
-    await stopNacos(PORT)
-    t.ok(await refused(PORT), 'Nacos is stopped')
+  await stopNacos(PORT)
+  t.ok(await refused(PORT), 'Nacos is stopped')
+  await Promise.all(sides.map(async (side) => {
+    const { transport, callee, serviceName, dataId, targetPort } = side
     const startedAt = Date.now()
-    const after = await app(options)
+    const after = await app(options(transport, serviceName, dataId))
+    side.after = after
     t.teardown(() => after.close())
     await after.ready()
     const readyMs = Date.now() - startedAt
     t.comment(`${transport}: ready with Nacos down after ${readyMs} ms`)
-    t.same(after.nacos.configs.get(dataId), { port: 81 }, 'the preloaded config, from the snapshot')
+    t.same(after.nacos.configs.get(dataId), { port: 81 }, `${transport}: the preloaded config, from the snapshot`)
     t.match(after.nacos.status().snapshots.configs, [{ dataId, group: 'DEFAULT_GROUP' }])
     await after.listen({ port: 0, host: '127.0.0.1' })
     const answer = await after.nacos.fetch(`http://${callee}/who`)
-    t.same(await answer.json(), { port: targetPort }, 'app.nacos.fetch reaches the last known instance')
+    t.same(await answer.json(), { port: targetPort }, `${transport}: app.nacos.fetch reaches the last known instance`)
     t.match(after.nacos.status().snapshots.services, [{ service: callee, group: 'DEFAULT_GROUP' }])
     await waitFor(() => after.nacos.status().state === 'retrying', 15_000)
     const health = await after.inject('/monitoring/nacos/health')
     t.equal(health.statusCode, 200)
-    t.match(health.json(), { status: 'UP', state: 'retrying', degraded: true })
+    t.match(health.json(), { status: 'UP', state: 'retrying', degraded: true }, `${transport}: /health UP, degraded`)
+  }))
 
-    await startNacos(PORT)
-    const upAt = Date.now()
+  await startNacos(PORT)
+  const upAt = Date.now()
+  await Promise.all(sides.map(async ({ transport, serviceName, dataId, after }) => {
+    if (after === undefined) throw new Error(`${transport}: no app started during the outage`)
     await waitFor(async () => (await listInstances(serviceName, { addr })).length === 1, 30_000, 50)
     t.comment(`${transport}: listed ${Date.now() - upAt} ms after Nacos was ready`)
     await waitFor(() => after.nacos.status().state === 'registered', 10_000)
-    t.same((await after.inject('/monitoring/nacos/health')).json(), { status: 'UP', state: 'registered' })
+    t.same((await after.inject('/monitoring/nacos/health')).json(), { status: 'UP', state: 'registered' }, `${transport}: registered, /health UP`)
     await waitFor(() => after.nacos.status().snapshots.services.length === 0 && after.nacos.status().snapshots.configs.length === 0, 30_000, 50)
     await publishConfig(dataId, '{"port":82}', { addr })
     await waitFor(() => (after.nacos.configs.get(dataId) as { port?: number } | undefined)?.port === 82, 30_000, 50)
-    t.pass('a change after the outage reaches the preloaded config')
-  })
-}
+    t.pass(`${transport}: a change after the outage reaches the preloaded config`)
+  }))
+})
