@@ -1,6 +1,6 @@
 // Auth tokens against a real auth-enabled Nacos: a short token lifetime is crossed several times
-// with heartbeats, discovery reads and a config watch going on and no request failing; a server
-// restart that invalidates the token leads to a fresh login.
+// with heartbeats, discovery reads and a config watch going on and no request failing. (A server
+// restart that invalidates the token: test/token-restart.test.ts, beside this one.)
 import t from 'tap'
 import Fastify from 'fastify'
 import nacos from '../src/index.ts'
@@ -9,49 +9,22 @@ import { startNacos, stopNacos } from './helpers/private-nacos.ts'
 import { freeNacosPort } from './helpers/ports.ts'
 import { TRANSPORTS } from './helpers/transports.ts'
 import { Writable } from 'node:stream'
+import { spyFetch, type Call } from './helpers/spy-fetch.ts'
 
 const TTL_S = 4
 const TTL_PROPERTY = 'nacos.core.auth.plugin.nacos.token.expire.seconds'
 
 
-interface Call { url: string, method: string, token: string | undefined, status: number | 'pending' | 'error', at: number }
-
-/** Every HTTP call the plugin makes to `port`, with the token it carried and how it ended. */
-function spyFetch (t: { teardown: (fn: () => void) => void }, port: number): Call[] {
-  const calls: Call[] = []
-  const real = globalThis.fetch
-  globalThis.fetch = async (input, init) => {
-    const url = String(input)
-    if (!url.includes(`:${port}/`)) return await real(input, init)
-    const token = (init?.headers as Record<string, string> | undefined)?.accessToken
-    const call: Call = { url, method: init?.method ?? 'GET', token, status: 'pending', at: Date.now() }
-    calls.push(call)
-    try {
-      const res = await real(input, init)
-      call.status = res.status
-      return res
-    } catch (err) {
-      call.status = 'error'
-      throw err
-    }
-  }
-  t.teardown(() => { globalThis.fetch = real })
-  return calls
-}
-
 const port = await freeNacosPort()
 const addr = `127.0.0.1:${port}`
 const base = { serverAddr: addr, ip: '127.0.0.1', dotenv: false, handleSignals: false, logLevel: 'silent' as const, username: 'nacos', password: 'nacos' }
-// The restart test's server: a long token lifetime, so that only the restart (a new token key)
-// can invalidate the token. Started with the first one, not after it.
-const restartPort = await freeNacosPort([port])
-t.teardown(async () => { await Promise.all([stopNacos(port), stopNacos(restartPort)]) })
+t.teardown(async () => { await stopNacos(port) })
 
 // Where the plugin logs in on this server (v3 on 3.x, v1 on 2.x): asked once, before any spy
 // starts, since asking is itself a request to the server.
 let login = ''
 t.before(async () => {
-  await Promise.all([startNacos(port, { auth: true, properties: { [TTL_PROPERTY]: String(TTL_S) } }), startNacos(restartPort, { auth: true })])
+  await startNacos(port, { auth: true, properties: { [TTL_PROPERTY]: String(TTL_S) } })
   login = await loginPath(addr)
 })
 
@@ -123,34 +96,4 @@ t.test('token expiries, both transports at the same time', { jobs: TRANSPORTS.le
       t.ok(values.length >= published.length / 2, 'most values were seen one by one (1.5 s apart)')
     })
   }
-})
-
-// Over gRPC a restart drops the connection; test/grpc-transport.test.ts proves the new login and
-// the redone registration on an auth server.
-t.test('HTTP: a server restart that invalidates the token leads to a fresh login, and the instance is registered again', { skip: !TRANSPORTS.includes('http') && 'HTTP is not among NACOS_TRANSPORTS' }, async (t) => {
-  const port = restartPort
-  const calls = spyFetch(t, port)
-  const serviceName = uniqueService('token-restart')
-  const app = Fastify()
-  await app.register(nacos, { ...base, serverAddr: `127.0.0.1:${port}`, transport: 'http', serviceName, heartbeatInterval: 0.5, deregisterTime: 3 })
-  t.teardown(() => app.close())
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  await waitFor(() => app.nacos.status().state === 'registered', 10_000)
-  const loginsBefore = calls.filter((c) => c.url.endsWith(login)).length
-  const tokenBefore = calls.filter((c) => c.token !== undefined).at(-1)?.token
-  t.ok(tokenBefore, 'requests carry a token before the restart')
-
-  await stopNacos(port)
-  const stopped = Date.now()
-  await startNacos(port, { auth: true })
-  const ready = Date.now()
-  await waitFor(() => app.nacos.status().counts.reRegistrations >= 1 && app.nacos.status().state === 'registered', 15_000, 50)
-  const after = calls.filter((c) => c.at >= stopped)
-  const rejected = after.filter((c) => c.status === 403 && c.token === tokenBefore)
-  const logins = calls.filter((c) => c.url.endsWith(login))
-  t.comment(`registered again ${Date.now() - ready} ms after the restarted server was ready; ${rejected.length} request(s) refused with the old token, then ${logins.length - loginsBefore} login(s)`)
-  t.ok(rejected.length >= 1, 'the old token was refused by the restarted server')
-  t.ok(logins.length > loginsBefore, 'logged in again')
-  t.not(calls.at(-1)?.token, tokenBefore, 'requests now carry a new token')
-  t.equal(await app.nacos.config.get(`${serviceName}-absent.json`), undefined, 'config reads work with the new token')
 })
