@@ -1,6 +1,6 @@
 // The native gRPC transport against a real Nacos, through the Transport interface only; what
 // Nacos itself reports is read over its own HTTP API. An auth-enabled server that restarts:
-// grpc-auth.test.ts (its own server, run beside this file).
+// auth-restart.test.ts (its own server, run beside this file).
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { createServer, connect, type Socket } from 'node:net'

@@ -1,6 +1,6 @@
 // Auth tokens against a real auth-enabled Nacos: a short token lifetime is crossed several times
 // with heartbeats, discovery reads and a config watch going on and no request failing. (A server
-// restart that invalidates the token: test/token-restart.test.ts, beside this one.)
+// restart that invalidates the token: test/auth-restart.test.ts, beside this one.)
 import t from 'tap'
 import Fastify from 'fastify'
 import nacos from '../src/index.ts'

@@ -1,21 +1,34 @@
-// The native gRPC transport against a private auth-enabled Nacos: credentials work, none or wrong
-// ones fail clearly, and after a restart the transport reconnects, logs in again and redoes its
-// registration, its watch and its config follow.
+// A private auth-enabled Nacos, restarted (a new token key invalidates every token):
+// - the native gRPC transport: credentials work, none or wrong ones fail clearly, and after the
+//   restart it reconnects, logs in again and redoes its registration; its watch and its config
+//   follow;
+// - an app on the HTTP transport, through the same restart: the old token is refused, it logs in
+//   again and registers its instance again.
+// (Token lifetimes crossed with requests going on: test/token-expiry.test.ts.)
 import t from 'tap'
-import { listInstances, tokenFor, uniqueService, waitFor, type NacosHost } from './helpers/nacos-api.ts'
+import Fastify from 'fastify'
+import nacos from '../src/index.ts'
+import { listInstances, loginPath, tokenFor, uniqueService, waitFor, type NacosHost } from './helpers/nacos-api.ts'
 import { startNacos, stopNacos } from './helpers/private-nacos.ts'
 import { freeNacosPort } from './helpers/ports.ts'
 import { GROUP, byPort, instance, recordConfig, recordWatch, transport } from './helpers/grpc.ts'
+import { spyFetch } from './helpers/spy-fetch.ts'
+import { TRANSPORTS } from './helpers/transports.ts'
+
+type Test = Parameters<Parameters<typeof t.test>[0]>[0]
 
 /** The instances Nacos lists, asked with a token (the server has auth on). */
 async function listAuthed (addr: string, service: string): Promise<NacosHost[]> {
   return await listInstances(service, { addr, token: await tokenFor(addr) })
 }
 
-t.test('private auth-enabled server: credentials work, none or wrong ones fail clearly; restarted: reconnect, redo, pushes again', { timeout: 300_000 }, async (t) => {
+t.test('private auth-enabled server: credentials work, none or wrong ones fail clearly; restarted: gRPC reconnects, redoes, pushes again; HTTP logs in again and registers again', { timeout: 300_000 }, async (t) => {
   const port = await freeNacosPort()
   const addr = await startNacos(port, { auth: true })
   t.teardown(async () => { await stopNacos(port) })
+  // Where the plugin logs in on this server (v3 on 3.x, v1 on 2.x): asked before the spy starts,
+  // since asking is itself a request to the server.
+  const login = await loginPath(addr)
 
   const service = uniqueService('grpc-auth')
   const tr = transport(t, { serverAddr: [addr], username: 'nacos', password: 'nacos', reconnectMaxMs: 2000 })
@@ -49,12 +62,16 @@ t.test('private auth-enabled server: credentials work, none or wrong ones fail c
   const c = recordConfig(tr, dataId)
   t.teardown(c.stop)
   await waitFor(() => alive >= 1, 2000)
+  const http = TRANSPORTS.includes('http') ? await httpApp(t, addr, login) : undefined
 
   await stopNacos(port)
+  const stopped = Date.now()
   await waitFor(() => failures.length > 0, 10_000)
   t.match(failures[0], { kind: 'unavailable', message: /lost/ })
   await startNacos(port, { auth: true })
   const ready = Date.now()
+  // The HTTP app's checks go on beside the gRPC ones (a failure is kept, and thrown at the end).
+  const httpDone = http?.afterRestart(stopped, ready).then(() => undefined, (err: unknown) => err)
   const relisted = await waitFor(async () => (await listAuthed(addr, service)).some((h) => h.port === 18_041) ? Date.now() : undefined, 30_000, 50)
   t.comment(`restart: instance listed again ${relisted - ready} ms after the server was ready`)
   t.ok(relisted - ready < 15_000, 're-listed within 15 s')
@@ -71,4 +88,32 @@ t.test('private auth-enabled server: credentials work, none or wrong ones fail c
   await second.config.publish({ dataId, group: GROUP }, 'v=2', 'properties')
   const cfgAt = await c.next((v) => v === 'v=2', 10_000)
   t.comment(`after the restart, config change -> watch: ${cfgAt - cfgStart} ms`)
+  const httpFailed = await httpDone
+  if (httpFailed !== undefined) throw httpFailed
 })
+
+/** An app on the HTTP transport registered on the auth server; after the restart, it must log in again. */
+async function httpApp (t: Test, addr: string, login: string): Promise<{ afterRestart: (stopped: number, ready: number) => Promise<void> }> {
+  const calls = spyFetch(t, Number(addr.split(':')[1]))
+  const serviceName = uniqueService('token-restart')
+  const app = Fastify()
+  await app.register(nacos, { serverAddr: addr, ip: '127.0.0.1', dotenv: false, handleSignals: false, logLevel: 'silent', username: 'nacos', password: 'nacos', transport: 'http', serviceName, heartbeatInterval: 0.5, deregisterTime: 3 })
+  t.teardown(() => app.close())
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  await waitFor(() => app.nacos.status().state === 'registered', 10_000)
+  const loginsBefore = calls.filter((c) => c.url.endsWith(login)).length
+  const tokenBefore = calls.filter((c) => c.token !== undefined).at(-1)?.token
+  t.ok(tokenBefore, 'http: requests carry a token before the restart')
+  return {
+    afterRestart: async (stopped, ready) => {
+      await waitFor(() => app.nacos.status().counts.reRegistrations >= 1 && app.nacos.status().state === 'registered', 15_000, 50)
+      const rejected = calls.filter((c) => c.at >= stopped && c.status === 403 && c.token === tokenBefore)
+      const logins = calls.filter((c) => c.url.endsWith(login))
+      t.comment(`http: registered again ${Date.now() - ready} ms after the restarted server was ready; ${rejected.length} request(s) refused with the old token, then ${logins.length - loginsBefore} login(s)`)
+      t.ok(rejected.length >= 1, 'http: the old token was refused by the restarted server')
+      t.ok(logins.length > loginsBefore, 'http: logged in again')
+      t.not(calls.at(-1)?.token, tokenBefore, 'http: requests now carry a new token')
+      t.equal(await app.nacos.config.get(`${serviceName}-absent.json`), undefined, 'http: config reads work with the new token')
+    }
+  }
+}
