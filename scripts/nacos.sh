@@ -373,13 +373,12 @@ start_node() {
   # the jars again (the same classes from the same class path: 6.7 -> 5.0 CPU-s to ready here).
   local cds
   cds=$(cds_archive "$lib")
-  rm -f "$home/classes.jsa.new" "$home/cds"
+  rm -f "$home/classes.jsa.new"
   local -a share=()
   if [ -f "$cds" ]; then
     share=("-XX:SharedArchiveFile=$cds")
   elif [ "${CDS_DUMP:-}" = 1 ]; then
     share=("-XX:ArchiveClassesAtExit=$home/classes.jsa.new")
-    echo "$cds" >"$home/cds"
   fi
   # The server resolves relative paths (Tomcat's basedir, derby) against its working directory.
   (
@@ -493,8 +492,8 @@ stop_node() {
   # (renamed in place, so a parallel start maps either the old one or this one).
   local home
   home=$(node_home "$port")
-  if [ -s "$home/classes.jsa.new" ] && [ -f "$home/cds" ] && [ "$killed" = 0 ]; then
-    mv -f "$home/classes.jsa.new" "$(cat "$home/cds")"
+  if [ -s "$home/classes.jsa.new" ] && [ "$killed" = 0 ]; then
+    mv -f "$home/classes.jsa.new" "$(cds_archive "$(lib_dir "$(node_version "$port")")")"
   fi
   rm -f "$home/classes.jsa.new"
   # Proven stopped: the process is gone and nothing answers on its ports any more.
