@@ -7,11 +7,11 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { listInstances, nacosRequest, waitFor } from './helpers/nacos-api.ts'
-import { freeNacosPort, freePort, gone, refused } from './helpers/ports.ts'
-import { SUITE_TRANSPORT } from './helpers/transports.ts'
+import { listInstances, nacosRequest, waitFor } from '../helpers/nacos-api.ts'
+import { freeNacosPort, freePort, gone, refused } from '../helpers/ports.ts'
+import { SUITE_TRANSPORT } from '../helpers/transports.ts'
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const NACOS_PORT = await freeNacosPort()
 const NACOS = `127.0.0.1:${NACOS_PORT}`
 const DATA_ID = 'example-api.yaml'
