@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `npm test`: build, type-check, look for dead code (knip), make sure a real Nacos answers
-# (installing and starting one if none does), run the tap suite and the type tests, and stop the
-# server it started.
+# `npm test`: build, type-check, look for dead code (knip) and run the type tests (tstyche), at the
+# same time, while making sure a real Nacos answers (installing and starting one if none does);
+# then run the tap suite, and stop the server it started.
 # Every stage runs even when an earlier one failed, and the summary says how each ended.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -33,12 +33,31 @@ if [ -z "${NACOS_SNAPSHOT_DIR:-}" ]; then
 fi
 
 echo "== node $(node -v) ($(command -v node))"
-stage build npm run --silent build
-stage typecheck npm run --silent typecheck
-stage "dead code (knip)" npx knip
+# The stages that need no server run at the same time, beside the server's start (one after
+# another they would leave a core idle); each one's output is printed once it is done, in order.
+names=()
+pids=()
+logs=$(mktemp -d "${TMPDIR:-/tmp}/fastify-nacos-test-logs.XXXXXX")
+beside() {
+  local name=$1 i=${#names[@]}
+  shift
+  names+=("$name")
+  ( start=$SECONDS; "$@" > "$logs/$i.log" 2>&1; rc=$?; echo $((SECONDS - start)) > "$logs/$i.time"; exit $rc ) &
+  pids+=($!)
+}
+beside build npm run --silent build
+beside typecheck npm run --silent typecheck
+beside "dead code (knip)" npx knip
+beside "type tests" npx tstyche
 stage "nacos server" ensure_nacos
+for i in "${!names[@]}"; do
+  if wait "${pids[$i]}"; then outcome=ok; else outcome=FAIL; failed=1; fi
+  echo "== ${names[$i]}"
+  cat "$logs/$i.log"
+  results+=("$(printf '%-5s %s (%ss, beside the others)' "$outcome" "${names[$i]}" "$(cat "$logs/$i.time" 2>/dev/null || echo '?')")")
+done
+rm -rf "$logs"
 stage tap npx tap "$@"
-stage "type tests" npx tstyche
 # A class the server failed to load shows only in its logs (e.g. a broken gRPC push path).
 stage "nacos server logs" bash scripts/nacos.sh check
 

@@ -1,6 +1,7 @@
 // Contract suite, discovery over each transport against the real Nacos: instances registered
 // through Nacos's HTTP API, as another application would, must reach the cache, the picks and the
-// subscribers, and leave them again. Nacos going down and coming back: discovery-outage.test.ts.
+// subscribers, and leave them again. Nacos going down and coming back:
+// test/outage/discovery.ts (in test/outage.test.ts's shared outage).
 import t from 'tap'
 import dgram from 'node:dgram'
 import { NoInstanceError } from '../../src/errors.ts'

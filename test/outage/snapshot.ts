@@ -1,32 +1,21 @@
-// Nacos down, app restarted: against a private Nacos that the test stops and starts. An app that
-// ran before (looked up a service, read its preloaded configs) restarts while Nacos is stopped and
-// becomes ready from its snapshots: preloaded configs, app.nacos.fetch to the last known
-// instances, /health UP (degraded). Nacos started again: registered and refreshed. Both transports.
-import t from 'tap'
+// Nacos down, app restarted: an app that ran before (looked up a service, read its preloaded
+// configs) restarts while Nacos is stopped and becomes ready from its snapshots: preloaded configs,
+// app.nacos.fetch to the last known instances, /health UP (degraded). Nacos started again:
+// registered and refreshed. Both transports, side by side, each with its own services, config and
+// snapshot folder.
 import Fastify, { type FastifyInstance } from 'fastify'
+import type { Test } from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Type } from '@sinclair/typebox'
-import nacos from '../src/index.ts'
-import { listInstances, publishConfig, readConfig, uniqueService, waitFor } from './helpers/nacos-api.ts'
-import { startNacos, stopNacos } from './helpers/private-nacos.ts'
-import { freeNacosPort, refused } from './helpers/ports.ts'
-import { closedPort } from './helpers/instances.ts'
-import { TRANSPORTS } from './helpers/transports.ts'
+import nacos from '../../src/index.ts'
+import { listInstances, readConfig, uniqueService, waitFor } from '../helpers/nacos-api.ts'
+import type { OutageParty } from '../helpers/outage.ts'
+import { refused } from '../helpers/ports.ts'
+import { TRANSPORTS } from '../helpers/transports.ts'
 
-const PORT = await freeNacosPort()
-const addr = `127.0.0.1:${PORT}`
-const snapshotDir = mkdtempSync(join(tmpdir(), 'outage-snapshot-'))
-const base = { serverAddr: addr, ip: '127.0.0.1', dotenv: false, handleSignals: false, logLevel: 'silent' as const, snapshotDir, requestTimeout: 2000 }
 const schema = Type.Object({ port: Type.Integer() })
-const options = (transport: typeof TRANSPORTS[number], serviceName: string, dataId: string): Parameters<typeof nacos>[1] =>
-  ({ ...base, transport, serviceName, snapshotDir: join(snapshotDir, transport), configs: [{ dataId, schema }] })
-
-t.teardown(async () => {
-  await stopNacos(PORT)
-  rmSync(snapshotDir, { recursive: true, force: true })
-})
 
 async function app (options: Parameters<typeof nacos>[1]): Promise<FastifyInstance> {
   const a = Fastify()
@@ -35,22 +24,6 @@ async function app (options: Parameters<typeof nacos>[1]): Promise<FastifyInstan
   return a
 }
 
-for (const transport of TRANSPORTS) {
-  t.test(`${transport}: Nacos unreachable at start and no snapshot: start-up fails with FST_NACOS_NO_SNAPSHOT`, async (t) => {
-    const empty = mkdtempSync(join(tmpdir(), 'outage-empty-'))
-    t.teardown(() => { rmSync(empty, { recursive: true, force: true }) })
-    const a = Fastify()
-    t.teardown(() => a.close())
-    await a.register(nacos, { ...base, serverAddr: `127.0.0.1:${await closedPort()}`, snapshotDir: empty, transport, serviceName: uniqueService('none'), configs: [{ dataId: 'never-read.json' }] }).ready()
-      .then(() => t.fail('started'), (err: { code?: string, message: string }) => {
-        t.equal(err.code, 'FST_NACOS_NO_SNAPSHOT')
-        t.match(err.message, /config never-read\.json \(group DEFAULT_GROUP\) could not be read from Nacos .* and no snapshot of it exists/)
-      })
-  })
-}
-
-// Both transports go through the same outage (one stop and one start of Nacos), each with its own
-// services, config and snapshot folder, side by side.
 interface Side { transport: typeof TRANSPORTS[number], callee: string, serviceName: string, dataId: string, targetPort: number, after?: FastifyInstance }
 
 /** Runs `fn` for every side at once and waits for all of them (a failed side fails the test only once
@@ -62,19 +35,17 @@ async function eachSide<T, R> (items: T[], fn: (item: T) => Promise<R>): Promise
   return results.map((r) => (r as PromiseFulfilledResult<R>).value)
 }
 
-t.test('restarted while Nacos is down, the app becomes ready from its snapshots; Nacos back, registered and refreshed (both transports, one outage)', async (t) => {
-  await startNacos(PORT)
-  // Configs are published one at a time: two at once into the fresh server's embedded Derby can
-  // fail on a busy machine ("A lock could not be obtained within the time requested").
-  let publishing = Promise.resolve()
-  const published = async (dataId: string, content: string): Promise<void> => {
-    const mine = publishing.then(async () => { await publishConfig(dataId, content, { addr }) })
-    publishing = mine.catch(() => undefined)
-    await mine
-  }
+export const title = 'restarted while Nacos is down, the app becomes ready from its snapshots; Nacos back, registered and refreshed (both transports, one outage)'
+
+export async function scenario (t: Test, { addr, port, down, up, publish }: OutageParty): Promise<void> {
+  const snapshotDir = mkdtempSync(join(tmpdir(), 'outage-snapshot-'))
+  t.teardown(() => { rmSync(snapshotDir, { recursive: true, force: true }) })
+  const base = { serverAddr: addr, ip: '127.0.0.1', dotenv: false, handleSignals: false, logLevel: 'silent' as const, snapshotDir, requestTimeout: 2000 }
+  const options = (transport: typeof TRANSPORTS[number], serviceName: string, dataId: string): Parameters<typeof nacos>[1] =>
+    ({ ...base, transport, serviceName, snapshotDir: join(snapshotDir, transport), configs: [{ dataId, schema }] })
   const names = TRANSPORTS.map((transport) => ({ transport, serviceName: uniqueService(`outage-${transport}`) }))
   for (const { serviceName } of names) {
-    await published(`${serviceName}.json`, '{"port":81}')
+    await publish(`${serviceName}.json`, '{"port":81}')
     await waitFor(async () => await readConfig(`${serviceName}.json`, { addr }))
   }
   const sides: Side[] = await eachSide(names, async ({ transport, serviceName }) => {
@@ -97,8 +68,8 @@ t.test('restarted while Nacos is down, the app becomes ready from its snapshots;
     return { transport, callee, serviceName, dataId, targetPort }
   })
 
-  await stopNacos(PORT)
-  t.ok(await refused(PORT), 'Nacos is stopped')
+  await down()
+  t.ok(await refused(port), 'Nacos is stopped')
   await eachSide(sides, async (side) => {
     const { transport, callee, serviceName, dataId, targetPort } = side
     const startedAt = Date.now()
@@ -120,8 +91,7 @@ t.test('restarted while Nacos is down, the app becomes ready from its snapshots;
     t.match(health.json(), { status: 'UP', state: 'retrying', degraded: true }, `${transport}: /health UP, degraded`)
   })
 
-  await startNacos(PORT)
-  const upAt = Date.now()
+  const upAt = await up()
   await eachSide(sides, async ({ transport, serviceName, dataId, after }) => {
     if (after === undefined) throw new Error(`${transport}: no app started during the outage`)
     await waitFor(async () => (await listInstances(serviceName, { addr })).length === 1, 30_000, 50)
@@ -129,8 +99,8 @@ t.test('restarted while Nacos is down, the app becomes ready from its snapshots;
     await waitFor(() => after.nacos.status().state === 'registered', 10_000)
     t.same((await after.inject('/monitoring/nacos/health')).json(), { status: 'UP', state: 'registered' }, `${transport}: registered, /health UP`)
     await waitFor(() => after.nacos.status().snapshots.services.length === 0 && after.nacos.status().snapshots.configs.length === 0, 30_000, 50)
-    await published(dataId, '{"port":82}')
+    await publish(dataId, '{"port":82}')
     await waitFor(() => (after.nacos.configs.get(dataId) as { port?: number } | undefined)?.port === 82, 30_000, 50)
     t.pass(`${transport}: a change after the outage reaches the preloaded config`)
   })
-})
+}

@@ -1,31 +1,24 @@
-// Recovery against a private Nacos that the test stops and starts while an app runs: the app is
-// registered again once Nacos is back, with its metadata.
-import t from 'tap'
+// Nacos restarted while an app runs: the app is registered again once Nacos is back, with its
+// metadata (the suite's transport, NACOS_TRANSPORT).
 import Fastify from 'fastify'
-import nacos from '../src/index.ts'
-import { listInstances, uniqueService, waitFor } from './helpers/nacos-api.ts'
-import { startNacos, stopNacos } from './helpers/private-nacos.ts'
-import { freeNacosPort } from './helpers/ports.ts'
-import { SUITE_TRANSPORT } from './helpers/transports.ts'
+import type { Test } from 'tap'
+import nacos from '../../src/index.ts'
+import { listInstances, uniqueService, waitFor } from '../helpers/nacos-api.ts'
+import type { OutageParty } from '../helpers/outage.ts'
+import { SUITE_TRANSPORT } from '../helpers/transports.ts'
 
-const PORT = await freeNacosPort()
-const addr = `127.0.0.1:${PORT}`
-const base = { serverAddr: addr, ip: '127.0.0.1', dotenv: false, handleSignals: false, logLevel: 'silent' as const }
+export const title = 'Nacos restarted while the app runs: registered again promptly (HTTP: within two heartbeat intervals)'
 
-t.teardown(async () => { await stopNacos(PORT) })
-
-t.test('Nacos restarted while the app runs: registered again promptly (HTTP: within two heartbeat intervals)', async (t) => {
-  await startNacos(PORT)
+export async function scenario (t: Test, { addr, down, up }: OutageParty): Promise<void> {
   const serviceName = uniqueService('restart')
   const app = Fastify()
-  await app.register(nacos, { ...base, serviceName, heartbeatInterval: 1, deregisterTime: 3, metadata: { survived: 'yes' } })
+  await app.register(nacos, { serverAddr: addr, ip: '127.0.0.1', dotenv: false, handleSignals: false, logLevel: 'silent', serviceName, heartbeatInterval: 1, deregisterTime: 3, metadata: { survived: 'yes' } })
   t.teardown(() => app.close())
   await app.listen({ port: 0, host: '127.0.0.1' })
   await waitFor(async () => (await listInstances(serviceName, { addr })).length === 1, 5000)
-  await stopNacos(PORT)
+  await down()
   await waitFor(() => app.nacos.status().state === 'retrying', 5000)
-  await startNacos(PORT)
-  const upAt = Date.now()
+  const upAt = await up()
   const [host] = await waitFor(async () => { const l = await listInstances(serviceName, { addr }); return l.length ? l : undefined }, 10_000, 20)
   const ms = Date.now() - upAt
   t.comment(`${SUITE_TRANSPORT}: Nacos ready → re-registered and listed: ${ms} ms (HTTP heartbeat 1 s; gRPC reconnect backoff ≤ 5 s)`)
@@ -37,4 +30,4 @@ t.test('Nacos restarted while the app runs: registered again promptly (HTTP: wit
   }
   t.equal(host?.metadata.survived, 'yes', 'with its metadata')
   await waitFor(() => app.nacos.status().state === 'registered', 2000)
-})
+}

@@ -1,18 +1,15 @@
-// Contract suite, discovery while Nacos is down and after it is back, over each transport against
-// one private Nacos that the test stops and starts: both transports follow the same server through
-// the same outage, at the same time (one restart for both, not one each).
-import t from 'tap'
+// Discovery while Nacos is down and after it is back, over each transport: both transports follow
+// the same server through the same outage, at the same time.
+import type { Test } from 'tap'
 import { listInstances, uniqueService, waitFor } from '../helpers/nacos-api.ts'
 import { openPorts, register } from '../helpers/instances.ts'
-import { startNacos, stopNacos } from '../helpers/private-nacos.ts'
-import { freeNacosPort } from '../helpers/ports.ts'
+import type { OutageParty } from '../helpers/outage.ts'
 import { discoverySetup, ports, seen } from '../helpers/discovery.ts'
 import { TRANSPORTS } from '../helpers/transports.ts'
 
-t.test('Nacos down: picks answer from the cache, one warning; Nacos back: one info, changes followed again', { timeout: 200_000 }, async (t) => {
-  const PORT = await freeNacosPort()
-  const addr = await startNacos(PORT)
-  t.teardown(async () => await stopNacos(PORT))
+export const title = 'Nacos down: picks answer from the cache, one warning; Nacos back: one info, changes followed again'
+
+export async function scenario (t: Test, { addr, down, up }: OutageParty): Promise<void> {
   const open = await openPorts(2)
   t.teardown(open.close)
   const [a, b] = open.ports as [number, number]
@@ -23,7 +20,7 @@ t.test('Nacos down: picks answer from the cache, one warning; Nacos back: one in
   const each = await Promise.all(TRANSPORTS.map(async (name) => ({ name, ...await discoverySetup(t, name, { addr, refreshInterval: 300 }) })))
   for (const { name, discovery } of each) t.same(ports(await discovery.instances(service)), [a], `${name}: read`)
 
-  await stopNacos(PORT)
+  await down()
   await Promise.all(each.map(async ({ lines, reads }) => {
     await waitFor(() => lines.some((l) => l.level === 'warn'), 10_000)
     const failedBefore = reads.failed
@@ -40,8 +37,7 @@ t.test('Nacos down: picks answer from the cache, one warning; Nacos back: one in
     t.match(cold, { code: 'FST_NACOS_NO_INSTANCE', cause: Error }, `${name}: a service never read has nothing to serve`)
   }
 
-  await startNacos(PORT)
-  const start = Date.now()
+  const start = await up()
   const both = [a, b].sort((x, y) => x - y).join()
   const caught = each.map(({ discovery }) => seen(discovery, service, (list) => ports(list).join() === both, 20_000))
   await register(service, { port: b }, addr)
@@ -59,4 +55,4 @@ t.test('Nacos down: picks answer from the cache, one warning; Nacos back: one in
     t.equal(back(lines).length, 1, `${name}: told once that Nacos is back`)
     t.equal(lines.filter((l) => l.level === 'warn' && /unreachable/.test(l.msg)).length, 1, `${name}: and not warned again since`)
   }
-})
+}

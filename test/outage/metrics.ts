@@ -1,41 +1,33 @@
-// The metrics that need Nacos to go away and come back, against a private Nacos the test stops
-// and starts while two apps run (one per transport). gRPC: the connection gauge drops to 0 while
-// Nacos is down; once it is back the reconnect and the transport's redo of the registration are
-// counted and the gauge is 1 again. HTTP: no connection gauge, no reconnect nor redo; the
-// registration state goes to retrying and back, and the registry's registration is sent again.
-// Both: an app started while Nacos is down counts the config and the instances it serves from
-// the snapshots an app before it left.
-import t from 'tap'
+// The metrics that need Nacos to go away and come back, with two apps running (one per
+// transport). gRPC: the connection gauge drops to 0 while Nacos is down; once it is back the
+// reconnect and the transport's redo of the registration are counted and the gauge is 1 again.
+// HTTP: no connection gauge, no reconnect nor redo; the registration state goes to retrying and
+// back, and the registry's registration is sent again. Both: an app started while Nacos is down
+// counts the config and the instances it serves from the snapshots an app before it left.
 import Fastify, { type FastifyInstance } from 'fastify'
+import type { Test } from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Registry } from 'prom-client'
-import nacos from '../src/index.ts'
-import { listInstances, publishConfig, readConfig, uniqueService, waitFor } from './helpers/nacos-api.ts'
-import { startNacos, stopNacos } from './helpers/private-nacos.ts'
-import { freeNacosPort } from './helpers/ports.ts'
-import { TRANSPORTS, type TransportName } from './helpers/transports.ts'
-import { hasSamples, metricValue as value } from './helpers/metrics.ts'
-
-const PORT = await freeNacosPort()
-const addr = `127.0.0.1:${PORT}`
-const snapshotDir = mkdtempSync(join(tmpdir(), 'metrics-restart-'))
-
-t.teardown(async () => {
-  await stopNacos(PORT)
-  rmSync(snapshotDir, { recursive: true, force: true })
-})
+import nacos from '../../src/index.ts'
+import { listInstances, readConfig, uniqueService, waitFor } from '../helpers/nacos-api.ts'
+import type { OutageParty } from '../helpers/outage.ts'
+import { TRANSPORTS, type TransportName } from '../helpers/transports.ts'
+import { hasSamples, metricValue as value } from '../helpers/metrics.ts'
 
 interface Running { transport: TransportName, app: FastifyInstance, registry: Registry, serviceName: string }
 
 const state = async (r: Running, s: string): Promise<number> => await value(r.registry, 'nacos_client_registration_state', { state: s })
 const registers = async (r: Running): Promise<number> => await value(r.registry, 'nacos_client_request', { method: 'register', code: '200' })
-const listed = async (r: Running): Promise<boolean> => (await listInstances(r.serviceName, { addr })).length === 1
-const base = { serverAddr: addr, ip: '127.0.0.1', dotenv: false, handleSignals: false, logLevel: 'silent', snapshotDir, requestTimeout: 2000 } as const
 
-t.test('Nacos restarted: reconnect, redo, connection and registration state metrics move (gRPC), the registration is sent again (HTTP), snapshots served are counted (both)', async (t) => {
-  await startNacos(PORT)
+export const title = 'Nacos restarted: reconnect, redo, connection and registration state metrics move (gRPC), the registration is sent again (HTTP), snapshots served are counted (both)'
+
+export async function scenario (t: Test, { addr, down, up, publish }: OutageParty): Promise<void> {
+  const snapshotDir = mkdtempSync(join(tmpdir(), 'metrics-restart-'))
+  t.teardown(() => { rmSync(snapshotDir, { recursive: true, force: true }) })
+  const listed = async (r: Running): Promise<boolean> => (await listInstances(r.serviceName, { addr })).length === 1
+  const base = { serverAddr: addr, ip: '127.0.0.1', dotenv: false, handleSignals: false, logLevel: 'silent', snapshotDir, requestTimeout: 2000 } as const
   const running: Running[] = []
   for (const transport of TRANSPORTS) {
     const registry = new Registry()
@@ -57,7 +49,7 @@ t.test('Nacos restarted: reconnect, redo, connection and registration state metr
 
   // Snapshots for the apps started while Nacos is down: a preloaded config and a looked-up service.
   const dataId = `${uniqueService('metrics-restart')}.properties`
-  await publishConfig(dataId, 'a=1', { addr })
+  await publish(dataId, 'a=1')
   await waitFor(async () => await readConfig(dataId, { addr }))
   const looked = running[0]?.serviceName as string
   for (const transport of TRANSPORTS) {
@@ -67,7 +59,7 @@ t.test('Nacos restarted: reconnect, redo, connection and registration state metr
     await before.close()
   }
 
-  await stopNacos(PORT)
+  await down()
   for (const transport of TRANSPORTS) {
     const registry = new Registry()
     const after = Fastify()
@@ -83,7 +75,7 @@ t.test('Nacos restarted: reconnect, redo, connection and registration state metr
     if (r.transport === 'grpc') t.equal(await value(r.registry, 'nacos_client_connection_up'), 0, 'grpc: the connection is down')
   }
 
-  await startNacos(PORT)
+  await up()
   for (const r of running) {
     await waitFor(async () => (await state(r, 'registered')) === 1 && await listed(r), 30_000)
     t.pass(`${r.transport}: registered and listed again`)
@@ -104,4 +96,4 @@ t.test('Nacos restarted: reconnect, redo, connection and registration state metr
       t.notOk(await hasSamples(r.registry, 'nacos_client_connection_up'), 'http: still no connection gauge')
     }
   }
-})
+}
