@@ -26,6 +26,10 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const version = (pkg: string): string => (JSON.parse(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc')
 
+// Two npm installs and three tsc runs: about 100 s beside nothing, nearer 240 s (.taprc's timeout)
+// beside the rest of the suite on 2 cores.
+t.setTimeout(480_000)
+
 const dir = mkdtempSync(join(tmpdir(), 'fastify-nacos-pack-'))
 t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
 
