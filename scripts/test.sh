@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `npm test`: build while making sure a real Nacos answers (installing and starting one if none
-# does); then run the tap suite, with the type-check, the dead-code check (knip) and the type tests
-# (tstyche) beside it; stop the server it started.
+# `npm test`: build, type-check, look for dead code (knip) and run the type tests (tstyche), at the
+# same time, while making sure a real Nacos answers (installing and starting one if none does);
+# then run the tap suite, and stop the server it started.
 # Every stage runs even when an earlier one failed, and the summary says how each ended.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -33,9 +33,8 @@ if [ -z "${NACOS_SNAPSHOT_DIR:-}" ]; then
 fi
 
 echo "== node $(node -v) ($(command -v node))"
-# Only the build must come before the tap suite (its child processes run dist/); the checks that
-# need neither a server nor dist/ run beside the suite, which leaves some CPU idle while its tests
-# wait on servers. Each one's output is printed once the suite is done, in order.
+# The stages that need no server run at the same time, beside the server's start (one after
+# another they would leave a core idle); each one's output is printed once it is done, in order.
 names=()
 pids=()
 logs=$(mktemp -d "${TMPDIR:-/tmp}/fastify-nacos-test-logs.XXXXXX")
@@ -47,25 +46,18 @@ beside() {
   pids+=($!)
 }
 beside build npm run --silent build
-stage "nacos server" ensure_nacos
-# collect FROM NOTE: waits for the stages started beside from index FROM on, prints their output;
-# the summary says what each ran beside (NOTE).
-collect() {
-  local i
-  for ((i = $1; i < ${#names[@]}; i++)); do
-    if wait "${pids[$i]}"; then outcome=ok; else outcome=FAIL; failed=1; fi
-    echo "== ${names[$i]}"
-    cat "$logs/$i.log"
-    results+=("$(printf '%-5s %s (%ss, %s)' "$outcome" "${names[$i]}" "$(cat "$logs/$i.time" 2>/dev/null || echo '?')" "$2")")
-  done
-}
-collect 0 "beside the server's start"
 beside typecheck npm run --silent typecheck
 beside "dead code (knip)" npx knip
 beside "type tests" npx tstyche
-stage tap npx tap "$@"
-collect 1 "beside the tap suite"
+stage "nacos server" ensure_nacos
+for i in "${!names[@]}"; do
+  if wait "${pids[$i]}"; then outcome=ok; else outcome=FAIL; failed=1; fi
+  echo "== ${names[$i]}"
+  cat "$logs/$i.log"
+  results+=("$(printf '%-5s %s (%ss, beside the others)' "$outcome" "${names[$i]}" "$(cat "$logs/$i.time" 2>/dev/null || echo '?')")")
+done
 rm -rf "$logs"
+stage tap npx tap "$@"
 # A class the server failed to load shows only in its logs (e.g. a broken gRPC push path).
 stage "nacos server logs" bash scripts/nacos.sh check
 
