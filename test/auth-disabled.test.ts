@@ -26,8 +26,11 @@ for (const transport of TRANSPORTS) {
     await app.register(nacos, { ...base, transport, serviceName, username: 'ghost', password: SECRET, heartbeatInterval: 0.3, deregisterTime: 3, failFast: true })
     t.teardown(() => app.close())
     await app.listen({ port: 0, host: '127.0.0.1' })
-    await waitFor(async () => (await listInstances(serviceName)).length === 1, 10_000)
+    // Nacos can list the instance before its answer to the registration reaches the app (gRPC):
+    // the app's own registration is awaited, then the listing.
+    await app.nacos.registered()
     t.equal(app.nacos.status().state, 'registered')
+    await waitFor(async () => (await listInstances(serviceName)).length === 1, 10_000)
     t.match(await app.nacos.instances(serviceName), [{ ip: '127.0.0.1' }])
     const dataId = `${serviceName}.json`
     await app.nacos.config.publish(dataId, { v: 1 })
