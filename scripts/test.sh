@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `npm test`: build, type-check, look for dead code (knip) and run the type tests (tstyche), at the
-# same time, while making sure a real Nacos answers (installing and starting one if none does);
-# then run the tap suite, and stop the server it started.
+# `npm test`: build (then type-check), look for dead code (knip) and run the type tests (tstyche),
+# at the same time, while making sure a real Nacos answers (installing and starting one if none
+# does); then run the tap suite, and stop the server it started.
 # Every stage runs even when an earlier one failed, and the summary says how each ended.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
