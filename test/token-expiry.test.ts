@@ -4,7 +4,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import nacos from '../src/index.ts'
-import { loginPath, uniqueService, waitFor } from './helpers/nacos-api.ts'
+import { LONG_POLL_CHANGE_MS, loginPath, uniqueService, waitFor } from './helpers/nacos-api.ts'
 import { startNacos, stopNacos } from './helpers/private-nacos.ts'
 import { freeNacosPort } from './helpers/ports.ts'
 import { TRANSPORTS } from './helpers/transports.ts'
@@ -61,10 +61,11 @@ t.test('token expiries, both transports at the same time', { jobs: TRANSPORTS.le
       for (let n = 0; Date.now() - start < 4 * TTL_S * 1000; n++) {
         await app.nacos.config.publish(dataId, { n })
         published.push(n)
-        // Paced by the watch itself: the next change once this one arrived.
-        await waitFor(() => seen.some((v) => (v as { n?: number } | undefined)?.n === n), 5000)
+        // Paced by the watch itself: the next change once this one arrived (over HTTP, a publish
+        // as the poll re-arms arrives when that poll ends: CI saw one miss a 5 s wait).
+        await waitFor(() => seen.some((v) => (v as { n?: number } | undefined)?.n === n), LONG_POLL_CHANGE_MS)
       }
-      await waitFor(() => seen.some((v) => (v as { n?: number } | undefined)?.n === published.at(-1)), 5000)
+      await waitFor(() => seen.some((v) => (v as { n?: number } | undefined)?.n === published.at(-1)), LONG_POLL_CHANGE_MS)
       const elapsed = Date.now() - start
 
       // A 404 to a config read is Nacos's answer "no such config" (the watch's first read), and a 404

@@ -138,6 +138,14 @@ export async function readConfig (dataId: string, opts: ApiOptions = {}): Promis
   return text
 }
 
+/**
+ * How long a watcher may take to see a published change over HTTP: a change whose notification
+ * lands while Nacos re-arms the long poll is missed by that poll (Nacos compares the MD5s, then
+ * joins the poll to its subscribers on another thread) and read when the poll ends, 29.5 s later.
+ * A publish right after the watcher got the last value (a poll re-arming) hits it now and then.
+ */
+export const LONG_POLL_CHANGE_MS = 35_000
+
 /** Polls `check` every `interval` ms until it returns a truthy value or `timeout` ms pass. */
 export async function waitFor<T> (check: () => Promise<T> | T, timeout = 10_000, interval = 25): Promise<NonNullable<T>> {
   const start = Date.now()
