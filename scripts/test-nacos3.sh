@@ -11,7 +11,7 @@
 #     test/lifecycle.test.ts      listen → listed, SIGTERM/SIGINT → gone, SIGKILL → gone
 #     test/recovery.test.ts       Nacos down at start-up
 #     test/auth.test.ts           auth on: login without the v1 API, wrong password
-#     test/token-expiry.test.ts   4 s tokens renewed before they expire, nothing fails
+#     test/auth-token-expiry.test.ts   4 s tokens renewed before they expire, nothing fails
 #     test/interop.test.ts        the official Java client nacos-client 3.0.3, both directions
 #     test/wrong-transport.test.ts  the HTTP transport on this server: one warning, use grpc
 #     test/namespace.test.ts      no namespace set: instances and configs beside the Java client's (public)
@@ -87,7 +87,7 @@ run() {
 
 OUTAGE_SCENARIOS=discovery,recovery run "Nacos 3.0.3, v1 API off, grpc" off grpc -- \
   test/interop.test.ts \
-  "test/nacos-server.test.ts test/contract/naming.test.ts test/contract/discovery.test.ts test/outage.test.ts test/contract/config-center.test.ts test/lifecycle.test.ts test/recovery.test.ts test/auth.test.ts test/token-expiry.test.ts test/wrong-transport.test.ts test/namespace.test.ts test/fuzzy-watch.test.ts test/fail-fast.test.ts test/close-during-redo.test.ts"
+  "test/nacos-server.test.ts test/contract/naming.test.ts test/contract/discovery.test.ts test/outage.test.ts test/contract/config-center.test.ts test/lifecycle.test.ts test/recovery.test.ts test/auth.test.ts test/auth-token-expiry.test.ts test/wrong-transport.test.ts test/namespace.test.ts test/fuzzy-watch.test.ts test/fail-fast.test.ts test/close-during-redo.test.ts"
 OUTAGE_SCENARIOS=discovery run "Nacos 3.0.3, v1 API on, http and grpc" on http,grpc -- \
   "test/contract/naming.test.ts test/contract/discovery.test.ts test/outage.test.ts test/contract/config-center.test.ts"
 

@@ -4,7 +4,7 @@
 //   follow;
 // - an app on the HTTP transport, through the same restart: the old token is refused, it logs in
 //   again and registers its instance again.
-// (Token lifetimes crossed with requests going on: test/token-expiry.test.ts.)
+// (Token lifetimes crossed with requests going on: test/auth-token-expiry.test.ts.)
 import t from 'tap'
 import Fastify from 'fastify'
 import nacos from '../src/index.ts'
