@@ -58,7 +58,7 @@ beside typecheck npm run --silent typecheck
 beside "dead code (knip)" npx knip
 beside "type tests" npx tstyche
 stage "nacos server" ensure_nacos
-for i in 0 1 2 3; do collect $i; done
+for i in "${!names[@]}"; do collect "$i"; done
 rm -rf "$logs"
 stage tap npx tap "$@"
 # A class the server failed to load shows only in its logs (e.g. a broken gRPC push path).

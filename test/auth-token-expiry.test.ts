@@ -4,7 +4,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import nacos from '../src/index.ts'
-import { LONG_POLL_CHANGE_MS, loginPath, uniqueService, waitFor } from './helpers/nacos-api.ts'
+import { loginPath, uniqueService, waitFor, waitForChange } from './helpers/nacos-api.ts'
 import { startNacos, stopNacos } from './helpers/private-nacos.ts'
 import { freeNacosPort } from './helpers/ports.ts'
 import { TRANSPORTS } from './helpers/transports.ts'
@@ -63,9 +63,9 @@ t.test('token expiries, both transports at the same time', { jobs: TRANSPORTS.le
         published.push(n)
         // Paced by the watch itself: the next change once this one arrived (over HTTP, a publish
         // as the poll re-arms arrives when that poll ends: CI saw one miss a 5 s wait).
-        await waitFor(() => seen.some((v) => (v as { n?: number } | undefined)?.n === n), LONG_POLL_CHANGE_MS)
+        await waitForChange(() => seen.some((v) => (v as { n?: number } | undefined)?.n === n))
       }
-      await waitFor(() => seen.some((v) => (v as { n?: number } | undefined)?.n === published.at(-1)), LONG_POLL_CHANGE_MS)
+      await waitForChange(() => seen.some((v) => (v as { n?: number } | undefined)?.n === published.at(-1)))
       const elapsed = Date.now() - start
 
       // A 404 to a config read is Nacos's answer "no such config" (the watch's first read), and a 404

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Type } from '@sinclair/typebox'
 import nacos, { NoInstanceError } from '../src/index.ts'
-import { LONG_POLL_CHANGE_MS, NACOS_ADDR, listInstances, nacosRequest, publishConfig, readConfig, uniqueService, waitFor } from './helpers/nacos-api.ts'
+import { NACOS_ADDR, listInstances, nacosRequest, publishConfig, readConfig, uniqueService, waitFor, waitForChange } from './helpers/nacos-api.ts'
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'nacos-decorator-'))
 t.teardown(() => { rmSync(cacheDir, { recursive: true, force: true }) })
@@ -78,7 +78,7 @@ t.test('configs are loaded before ready, typed by their schema, and kept current
 
   const start = Date.now()
   await publish(dataId, 'greeting: bonjour\n')
-  await waitFor(() => app.nacos.configs.get(entry)?.greeting === 'bonjour', LONG_POLL_CHANGE_MS, 10)
+  await waitForChange(() => app.nacos.configs.get(entry)?.greeting === 'bonjour', 10)
   t.comment(`config publish → app.nacos.configs updated: ${Date.now() - start} ms`)
   t.same(app.nacos.configs.get(entry), { greeting: 'bonjour', limit: 10 }, 'schema defaults applied to the new value')
   t.equal(await app.nacos.config.get(dataId, { schema: Settings }).then((v) => v?.greeting), 'bonjour')
@@ -88,9 +88,9 @@ t.test('configs are loaded before ready, typed by their schema, and kept current
   t.teardown(unwatch)
   await waitFor(() => seen.length > 0)
   await nacosRequest('/v1/cs/configs', { dataId, group: 'DEFAULT_GROUP' }, 'DELETE')
-  await waitFor(() => app.nacos.configs.has('settings') && app.nacos.configs.get(entry) === undefined, LONG_POLL_CHANGE_MS, 10)
+  await waitForChange(() => app.nacos.configs.has('settings') && app.nacos.configs.get(entry) === undefined, 10)
   t.equal(app.nacos.configs.get(entry), undefined, 'removed in Nacos: the map holds undefined under its key')
-  await waitFor(() => seen.at(-1) === undefined && seen.length > 1, LONG_POLL_CHANGE_MS, 10)
+  await waitForChange(() => seen.at(-1) === undefined && seen.length > 1, 10)
   t.equal(seen.at(-1), undefined, 'and the watchers get undefined')
 })
 

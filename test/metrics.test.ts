@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { createServer, type Server } from 'node:http'
 import { Registry } from 'prom-client'
 import nacos, { type MonitoringWatches, type NacosPluginOptions } from '../src/index.ts'
-import { LONG_POLL_CHANGE_MS, NACOS_ADDR, publishConfig, uniqueService, waitFor } from './helpers/nacos-api.ts'
+import { NACOS_ADDR, publishConfig, uniqueService, waitFor, waitForChange } from './helpers/nacos-api.ts'
 import { register } from './helpers/instances.ts'
 import { TRANSPORTS, type TransportName } from './helpers/transports.ts'
 import { metricValue as value } from './helpers/metrics.ts'
@@ -60,7 +60,7 @@ for (const transport of TRANSPORTS) {
     await waitFor(() => seen.length > 0)
     await publishConfig(dataId, 'a=2')
     // The watcher has the change: every delivery the metric and the route count has happened.
-    await waitFor(() => seen.some((v) => /a\W*2/.test(JSON.stringify(v))), LONG_POLL_CHANGE_MS)
+    await waitForChange(() => seen.some((v) => /a\W*2/.test(JSON.stringify(v))))
     const changes = await value(registry, 'nacos_client_config_changes_total')
     t.ok(changes >= 1, `config changes counted (${changes})`)
 

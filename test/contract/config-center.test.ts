@@ -10,7 +10,7 @@ import { NacosHttpClient, type SdkRequestOptions, type SdkResponse } from '../..
 import { HttpConfig } from '../../src/transport/http/config.ts'
 import { ConfigCenter } from '../../src/config/center.ts'
 import { ConfigInvalidError } from '../../src/errors.ts'
-import { LONG_POLL_CHANGE_MS, NACOS_ADDR, publishConfig, readConfig, uniqueService, waitFor } from '../helpers/nacos-api.ts'
+import { LONG_POLL_CHANGE_MS, NACOS_ADDR, publishConfig, readConfig, uniqueService, waitFor, waitForChange } from '../helpers/nacos-api.ts'
 import { closedPort, recordingLog } from '../helpers/instances.ts'
 import { TRANSPORTS, openTransport, type TransportName } from '../helpers/transports.ts'
 import { parseServer } from '../../src/server-addr.ts'
@@ -157,10 +157,10 @@ for (const name of TRANSPORTS) {
       const err = await waitFor(async () => await center.get(dataId, { schema: Settings }).then(() => undefined, (e: unknown) => e))
       t.ok(err instanceof ConfigInvalidError)
       t.match(err, { code: 'FST_NACOS_CONFIG_INVALID', statusCode: 500, message: `Config ${dataId} (group DEFAULT_GROUP) is invalid at /port: Expected integer to be greater or equal to 1` })
-      await waitFor(() => lines.some((l) => l.level === 'error' && /rejected/.test(l.msg)), LONG_POLL_CHANGE_MS)
+      await waitForChange(() => lines.some((l) => l.level === 'error' && /rejected/.test(l.msg)))
       t.equal(seen.length, 1, 'the watcher was not given the invalid value')
       await publish(dataId, 'port: 81\ndb:\n  host: db2\n')
-      await waitFor(() => seen.length === 2, LONG_POLL_CHANGE_MS)
+      await waitForChange(() => seen.length === 2)
       t.same(seen[1], { port: 81, db: { host: 'db2', pool: 5 } })
     })
 
@@ -187,7 +187,7 @@ for (const name of TRANSPORTS) {
       const values = await center.preload([{ dataId: app, schema: Type.Object({ name: Type.String() }) }, { dataId: flags, key: 'flags' }])
       t.same(Object.fromEntries(values), { [app]: { name: 'demo' }, flags: { beta: 'true' } })
       await publish(flags, 'beta=false\n')
-      await waitFor(() => (center.values.get('flags') as { beta?: string }).beta === 'false', LONG_POLL_CHANGE_MS)
+      await waitForChange(() => (center.values.get('flags') as { beta?: string }).beta === 'false')
       await t.rejects(center.preload([{ dataId: flags, key: 'flags' }]), { code: 'FST_NACOS_BAD_SETTING', message: /key "flags".*used twice/ })
       await t.rejects(center.preload([{ dataId: app, key: 'strict', schema: Type.Object({ name: Type.Number() }) }]), { code: 'FST_NACOS_CONFIG_INVALID' })
     })

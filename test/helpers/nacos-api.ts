@@ -146,6 +146,11 @@ export async function readConfig (dataId: string, opts: ApiOptions = {}): Promis
  */
 export const LONG_POLL_CHANGE_MS = 35_000
 
+/** Waits for a watcher to see a config change: waitFor with room for one missed long poll. */
+export async function waitForChange<T> (check: () => Promise<T> | T, interval?: number): Promise<NonNullable<T>> {
+  return await waitFor(check, LONG_POLL_CHANGE_MS, interval)
+}
+
 /** Polls `check` every `interval` ms until it returns a truthy value or `timeout` ms pass. */
 export async function waitFor<T> (check: () => Promise<T> | T, timeout = 10_000, interval = 25): Promise<NonNullable<T>> {
   const start = Date.now()
