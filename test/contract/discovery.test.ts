@@ -1,12 +1,12 @@
 // Contract suite, discovery over each transport against the real Nacos: instances registered
 // through Nacos's HTTP API, as another application would, must reach the cache, the picks and the
 // subscribers, and leave them again. Nacos going down and coming back:
-// test/outage/discovery.ts (in test/outage.test.ts's shared outage).
+// test/outage/discovery.ts (in test/acceptance/outage.test.ts's shared outage).
 import t from 'tap'
 import dgram from 'node:dgram'
 import { NoInstanceError } from '../../src/errors.ts'
 import type { HttpTransport } from '../../src/transport/http/index.ts'
-import { uniqueService, waitFor } from '../helpers/nacos-api.ts'
+import { uniqueService, waitFor, within } from '../helpers/nacos-api.ts'
 import { closedPort, deregister, openPorts, register } from '../helpers/instances.ts'
 import { discoverySetup, oneOfTwoRegistered as twoPorts, ports, seen } from '../helpers/discovery.ts'
 import { TRANSPORTS, type TransportName } from '../helpers/transports.ts'
@@ -111,7 +111,7 @@ for (const name of TRANSPORTS) {
       t.teardown(() => socket.close())
       const reply = new Promise<string>((resolve) => socket.once('message', (msg) => resolve(msg.toString())))
       socket.send(JSON.stringify({ type: 'dump', lastRefTime: 1, data: '' }), udpPort, '127.0.0.1')
-      const ack = JSON.parse(await Promise.race([reply, new Promise<string>((resolve) => setTimeout(() => resolve('{"type":"none"}'), 2000))])) as { type: string, data: string }
+      const ack = JSON.parse(await within(reply, 2000, '{"type":"none"}')) as { type: string, data: string }
       process.stderr.write = write
       t.equal(ack.type, 'dump-ack', 'the SDK answers the dump instead of throwing')
       t.type(JSON.parse(ack.data), 'object')

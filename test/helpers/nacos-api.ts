@@ -168,3 +168,17 @@ export async function waitFor<T> (check: () => Promise<T> | T, timeout = 10_000,
     await new Promise((resolve) => setTimeout(resolve, interval))
   }
 }
+
+/**
+ * `promise`'s value, or `fallback` once `ms` pass, whichever comes first. The timer is cleared
+ * either way: a timer left running (a race against a bare setTimeout or a waitFor) holds the test
+ * process open after its last test, and its job slot with it.
+ */
+export async function within<T, F> (promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([promise, new Promise<F>((resolve) => { timer = setTimeout(resolve, ms, fallback) })])
+  } finally {
+    clearTimeout(timer)
+  }
+}
