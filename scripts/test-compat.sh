@@ -6,19 +6,19 @@
 #
 # The subset, and what it proves on which transport:
 #   test/contract/*.test.ts     register/deregister, discovery, config: both
-#   test/outage.test.ts         discovery through a server restart (OUTAGE_SCENARIOS=discovery): both
+#   test/acceptance/outage.test.ts  discovery through a server restart (OUTAGE_SCENARIOS=discovery): both
 #   test/interop.test.ts        the official Java client beside us, both directions: both
 #   test/auth.test.ts           auth on, token use, wrong password: http (NACOS_TRANSPORT)
 # With NACOS_COMPAT_FULL=1 also (about 3.5 min more per version, over CI's budget):
 #   test/lifecycle.test.ts      register on listen, heartbeats, signals: http
-#   test/recovery.test.ts and test/outage.test.ts's recovery scenario: Nacos down at start-up or
+#   test/recovery.test.ts and test/acceptance/outage.test.ts's recovery scenario: Nacos down at start-up or
 #                               restarted while the app runs: http
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
 [ $# -gt 0 ] || set -- 2.2.3 2.0.4
-FILES=(test/contract/*.test.ts test/outage.test.ts test/auth.test.ts)
+FILES=(test/contract/*.test.ts test/acceptance/outage.test.ts test/auth.test.ts)
 export OUTAGE_SCENARIOS=discovery
 [ "${NACOS_COMPAT_FULL:-0}" != 1 ] || { FILES+=(test/lifecycle.test.ts test/recovery.test.ts); OUTAGE_SCENARIOS=discovery,recovery; }
 

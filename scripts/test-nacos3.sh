@@ -6,7 +6,7 @@
 #   v1 API off (what Nacos 3.2 serves), gRPC only (the one transport such a server speaks):
 #     test/nacos-server.test.ts   the server is 3.0.3, its readiness and state through the v3 API
 #     test/contract/*.test.ts     naming, discovery, config center
-#     test/outage.test.ts         discovery through a server restart, and an app's registration redone
+#     test/acceptance/outage.test.ts  discovery through a server restart, and an app's registration redone
 #                                 after it (OUTAGE_SCENARIOS=discovery,recovery)
 #     test/lifecycle.test.ts      listen → listed, SIGTERM/SIGINT → gone, SIGKILL → gone
 #     test/recovery.test.ts       Nacos down at start-up
@@ -19,7 +19,7 @@
 #     test/fail-fast.test.ts      failFast: a refused first registration closes the app; unreachable, listen() rejects
 #     test/close-during-redo.test.ts  close during the redo on a new connection: gone before connections drain
 #   v1 API on (the 3.0/3.1 default), both transports:
-#     test/contract/*.test.ts, test/outage.test.ts (OUTAGE_SCENARIOS=discovery)
+#     test/contract/*.test.ts, test/acceptance/outage.test.ts (OUTAGE_SCENARIOS=discovery)
 # Each run has its own server on a free port; private servers the tests start themselves
 # (restart, auth) are 3.0.3 with the same v1 switch (NACOS_VERSION, NACOS_V1_API are exported).
 set -uo pipefail
@@ -87,9 +87,9 @@ run() {
 
 OUTAGE_SCENARIOS=discovery,recovery run "Nacos 3.0.3, v1 API off, grpc" off grpc -- \
   test/interop.test.ts \
-  "test/nacos-server.test.ts test/contract/naming.test.ts test/contract/discovery.test.ts test/outage.test.ts test/contract/config-center.test.ts test/lifecycle.test.ts test/recovery.test.ts test/auth.test.ts test/auth-token-expiry.test.ts test/wrong-transport.test.ts test/namespace.test.ts test/fuzzy-watch.test.ts test/fail-fast.test.ts test/close-during-redo.test.ts"
+  "test/nacos-server.test.ts test/contract/naming.test.ts test/contract/discovery.test.ts test/acceptance/outage.test.ts test/contract/config-center.test.ts test/lifecycle.test.ts test/recovery.test.ts test/auth.test.ts test/auth-token-expiry.test.ts test/wrong-transport.test.ts test/namespace.test.ts test/fuzzy-watch.test.ts test/fail-fast.test.ts test/close-during-redo.test.ts"
 OUTAGE_SCENARIOS=discovery run "Nacos 3.0.3, v1 API on, http and grpc" on http,grpc -- \
-  "test/contract/naming.test.ts test/contract/discovery.test.ts test/outage.test.ts test/contract/config-center.test.ts"
+  "test/contract/naming.test.ts test/contract/discovery.test.ts test/acceptance/outage.test.ts test/contract/config-center.test.ts"
 
 echo "== Nacos 3 summary"
 printf '  %s\n' "${results[@]}"

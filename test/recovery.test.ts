@@ -1,6 +1,6 @@
 // Recovery against a private Nacos that the test starts late: an app keeps serving while Nacos
 // is away, and registers once Nacos answers; fail-fast fails start-up instead. A Nacos restarted
-// while the app runs: test/outage/recovery.ts (in test/outage.test.ts's shared outage).
+// while the app runs: test/outage/recovery.ts (in test/acceptance/outage.test.ts's shared outage).
 import t from 'tap'
 import Fastify from 'fastify'
 import nacos from '../src/index.ts'

@@ -1,5 +1,5 @@
 // One outage of a private Nacos shared by several scenarios that run at the same time
-// (test/outage.test.ts): Nacos is stopped once every scenario is ready for it, and started again
+// (test/acceptance/outage.test.ts): Nacos is stopped once every scenario is ready for it, and started again
 // once every scenario is done with it down. A JVM start costs more CPU than anything else in these
 // tests, so one stop and one start serve them all.
 import { publishConfig } from './nacos-api.ts'
