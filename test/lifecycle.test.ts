@@ -3,7 +3,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import nacos from '../src/index.ts'
-import { NACOS_ADDR, hasV1Api, instanceCall, listInstances, uniqueService, waitFor } from './helpers/nacos-api.ts'
+import { NACOS_ADDR, hasV1Api, instanceCall, listInstances, now, uniqueService, waitFor } from './helpers/nacos-api.ts'
 import { startApp } from './helpers/child.ts'
 import { settledList } from './helpers/instances.ts'
 import { SUITE_TRANSPORT } from './helpers/transports.ts'
@@ -19,11 +19,11 @@ t.test('registers once listening, with ip, port and metadata visible in Nacos', 
   await app.register(nacos, { ...base, serviceName, metadata: { zone: 'z1' }, weight: 3 })
   t.teardown(() => app.close())
   t.equal(app.nacos.status().state, 'idle')
-  const listenedAt = Date.now()
+  const listenedAt = now()
   await app.listen({ port: 0, host: '127.0.0.1' })
   const port = (app.server.address() as { port: number }).port
   const [host] = await waitFor(async () => { const l = await listInstances(serviceName); return l.length ? l : undefined }, 5000, 5)
-  t.comment(`listen() → visible in Nacos: ${Date.now() - listenedAt} ms`)
+  t.comment(`listen() → visible in Nacos: ${now() - listenedAt} ms`)
   t.match(host, { ip: '127.0.0.1', port, weight: 3, healthy: true, ephemeral: true })
   t.match(host?.metadata, {
     zone: 'z1',
@@ -77,9 +77,9 @@ t.test('HTTP: re-registers, metadata and all, when Nacos forgets the instance (b
   const port = (app.server.address() as { port: number }).port
   await waitFor(async () => (await listInstances(serviceName)).length === 1)
   await instanceCall('DELETE', { serviceName, ip: '127.0.0.1', port: String(port), ephemeral: 'true' })
-  const removedAt = Date.now()
+  const removedAt = now()
   await waitFor(() => app.nacos.status().counts.reRegistrations >= 1, 3000, 5)
-  t.comment(`removed behind our back → registered again: ${Date.now() - removedAt} ms (heartbeat 0.5 s)`)
+  t.comment(`removed behind our back → registered again: ${now() - removedAt} ms (heartbeat 0.5 s)`)
   // Nacos publishes both changes after a delay; once they are published, listed again with its metadata.
   const [host, ...more] = await settledList(serviceName)
   t.equal(more.length, 0, 'listed once')
@@ -121,12 +121,12 @@ t.test('app.close() deregisters before connections drain, then a drain delay app
   await waitFor(async () => (await listInstances(serviceName)).length === 1)
   let goneBeforeServerClosed = false
   app.server.on('close', () => { goneBeforeServerClosed = true })
-  const started = Date.now()
+  const started = now()
   const closing = app.close()
   await waitFor(async () => (await listInstances(serviceName)).length === 0, 1400, 10)
   t.equal(goneBeforeServerClosed, false, 'gone from Nacos while the server still accepts connections')
   await closing
-  t.ok(Date.now() - started >= 1400, 'the drain delay held the close back')
+  t.ok(now() - started >= 1400, 'the drain delay held the close back')
 })
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -135,10 +135,10 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     const child = await startApp({ NACOS_SERVER_ADDR: NACOS_ADDR, NACOS_SERVICE_NAME: serviceName })
     t.teardown(() => { child.proc.kill('SIGKILL') })
     await waitFor(async () => (await listInstances(serviceName)).length === 1)
-    const sentAt = Date.now()
+    const sentAt = now()
     child.proc.kill(signal)
     await waitFor(async () => (await listInstances(serviceName)).length === 0, 3000, 5)
-    const goneMs = Date.now() - sentAt
+    const goneMs = now() - sentAt
     const { code, at } = await child.exited
     t.comment(`${signal} → gone from Nacos ${goneMs} ms, → exited ${at - sentAt} ms`)
     t.equal(code, 0, child.output())
@@ -150,7 +150,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 t.test('after app.close() nothing keeps the event loop alive: the process exits on its own', async (t) => {
   const serviceName = uniqueService('exit')
   const child = await startApp({ NACOS_SERVER_ADDR: NACOS_ADDR, NACOS_SERVICE_NAME: serviceName, CLOSE_AFTER_LISTEN: '1' })
-  const startedAt = Date.now()
+  const startedAt = now()
   const { code, at } = await child.exited
   t.comment(`close → exit: ${at - startedAt} ms`)
   t.equal(code, 0)
@@ -166,12 +166,12 @@ if (SUITE_TRANSPORT === 'http') {
       NACOS_SERVER_ADDR: NACOS_ADDR, NACOS_SERVICE_NAME: serviceName, NACOS_HEARTBEAT_INTERVAL: '1', NACOS_DEREGISTER_TIME: '3'
     })
     await waitFor(async () => (await listInstances(serviceName)).length === 1)
-    const killedAt = Date.now()
+    const killedAt = now()
     child.proc.kill('SIGKILL')
     await waitFor(async () => (await listInstances(serviceName))[0]?.healthy === false || (await listInstances(serviceName)).length === 0, 10_000, 50)
-    const unhealthyMs = Date.now() - killedAt
+    const unhealthyMs = now() - killedAt
     await waitFor(async () => (await listInstances(serviceName)).length === 0, 15_000, 50)
-    const goneMs = Date.now() - killedAt
+    const goneMs = now() - killedAt
     t.comment(`SIGKILL → unhealthy ${unhealthyMs} ms, → removed ${goneMs} ms (timeout 3 s; Nacos checks every 5 s)`)
     // Nacos's expiry checker runs every 5 s, so its verdict may lag the configured time by up to 5 s.
     t.ok(unhealthyMs <= 3000 + 5500, `unhealthy within timeout + one check period (${unhealthyMs} ms)`)
@@ -182,10 +182,10 @@ if (SUITE_TRANSPORT === 'http') {
     const serviceName = uniqueService('sigkill')
     const child = await startApp({ NACOS_SERVER_ADDR: NACOS_ADDR, NACOS_SERVICE_NAME: serviceName })
     await waitFor(async () => (await listInstances(serviceName)).length === 1)
-    const killedAt = Date.now()
+    const killedAt = now()
     child.proc.kill('SIGKILL')
     await waitFor(async () => (await listInstances(serviceName)).length === 0, 10_000, 20)
-    const goneMs = Date.now() - killedAt
+    const goneMs = now() - killedAt
     t.comment(`SIGKILL → removed ${goneMs} ms (default settings; no heartbeat timeout involved)`)
     t.ok(goneMs <= 3000, `removed within 3 s (${goneMs} ms)`)
   })

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
+import { now } from './nacos-api.ts'
 
 export const APP = fileURLToPath(new URL('../fixtures/app.mjs', import.meta.url))
 
@@ -8,6 +9,7 @@ export interface Child {
   proc: ChildProcess
   port: number
   output: () => string
+  /** `at`: when it exited, by now() (the monotonic clock). */
   exited: Promise<{ code: number | null, signal: NodeJS.Signals | null, at: number }>
 }
 
@@ -16,7 +18,7 @@ export async function startApp (env: Record<string, string>, script = APP): Prom
   const proc = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   proc.stderr?.on('data', (d: Buffer) => { out += d.toString() })
-  const exited = once(proc, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null, at: Date.now() }))
+  const exited = once(proc, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null, at: now() }))
   const port = await new Promise<number>((resolve, reject) => {
     let buf = ''
     proc.stdout?.on('data', (d: Buffer) => {

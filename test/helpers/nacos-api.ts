@@ -151,9 +151,16 @@ export async function waitForChange<T> (check: () => Promise<T> | T, interval?: 
   return await waitFor(check, LONG_POLL_CHANGE_MS, interval)
 }
 
+/**
+ * Milliseconds on the monotonic clock (as tap times its tests), for the suite's durations: the wall
+ * clock can be stepped under a running test (seen in one run: a 10 s waitFor gave up 6.2 s into
+ * its test by tap's clock, and a process's exit measured 4.5 s late in the next one).
+ */
+export const now = (): number => Math.round(performance.now())
+
 /** Polls `check` every `interval` ms until it returns a truthy value or `timeout` ms pass. */
 export async function waitFor<T> (check: () => Promise<T> | T, timeout = 10_000, interval = 25): Promise<NonNullable<T>> {
-  const start = Date.now()
+  const start = now()
   let last: unknown
   for (;;) {
     try {
@@ -162,7 +169,7 @@ export async function waitFor<T> (check: () => Promise<T> | T, timeout = 10_000,
     } catch (err) {
       last = err
     }
-    if (Date.now() - start > timeout) {
+    if (now() - start > timeout) {
       throw new Error(`condition not met within ${timeout} ms${last ? `: ${String(last)}` : ''}`)
     }
     await new Promise((resolve) => setTimeout(resolve, interval))
