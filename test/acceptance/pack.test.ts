@@ -17,13 +17,13 @@ import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { NACOS_ADDR, listInstances, uniqueService, waitFor } from '../helpers/nacos-api.ts'
+import { NO_COVERAGE } from '../helpers/child.ts'
 
 type Test = Parameters<Parameters<typeof t.test>[0]>[0]
 const run = promisify(execFile)
-// Coverage off in every process this file starts (tap turns it on in each one, through
-// NODE_OPTIONS): npm and tsc run none of src/, and the apps run the tarball installed outside
-// this repository, which the report leaves out. Under coverage tsc takes about a third more CPU.
-const env = { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0' }
+// Coverage off in every process this file starts: npm and tsc run none of src/, and the apps run
+// the tarball installed outside this repository, which the report leaves out.
+const env = { ...process.env, ...NO_COVERAGE }
 /** The lowest fastify the peer range accepts: the CommonJS project runs on it. */
 const LOWEST_FASTIFY = '5.0.0'
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))

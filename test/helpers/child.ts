@@ -5,6 +5,14 @@ import { now } from './nacos-api.ts'
 
 export const APP = fileURLToPath(new URL('../fixtures/app.mjs', import.meta.url))
 
+/**
+ * Environment that turns coverage off in a child process (tap turns it on in every process it
+ * starts, through NODE_OPTIONS): for children that add nothing to src/'s coverage, such as npm,
+ * tsc or echo instances under load. Block coverage costs them about a third more CPU, and each
+ * leaves a coverage file of megabytes for the report to read.
+ */
+export const NO_COVERAGE = { _TAPJS_PROCESSINFO_COVERAGE_: '0' } as const
+
 export interface Child {
   proc: ChildProcess
   port: number
