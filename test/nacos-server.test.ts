@@ -3,6 +3,7 @@
 import t from 'tap'
 import { createRequire } from 'node:module'
 import { NACOS_ADDR, hasV1Api, isNacos3, listInstances, nacosRequest, uniqueService, waitFor } from './helpers/nacos-api.ts'
+import { stopBeatLoop } from '../src/transport/http/sdk-repairs.ts'
 
 const require = createRequire(import.meta.url)
 const { NacosNamingClient } = require('nacos') as typeof import('nacos')
@@ -21,12 +22,9 @@ t.test(`the Nacos server is up and is ${process.env.NACOS_VERSION ?? 'a 2.x serv
 
 t.test('an instance registered with the SDK is listed by Nacos, then gone after deregistration', { skip: !await hasV1Api() && 'the `nacos` SDK speaks the v1 HTTP API, which this server has off' }, async (t) => {
   const client = new NacosNamingClient({ logger: quiet, serverList: NACOS_ADDR, namespace: 'public' })
-  // The SDK's beat loop sleeps 10 s at a time and close() does not cut the sleep short: it would
-  // hold this file open 10 s after its tests. Stopped at birth as the plugin does
-  // (src/transport/http/sdk-repairs.ts); the instance is listed for the test's second without beats.
-  const beats = (client as unknown as { _beatReactor: { _isClosed: boolean, _clientBeatInterval: number } })._beatReactor
-  beats._isClosed = true
-  beats._clientBeatInterval = 0
+  // Stopped at birth as the plugin does, or the SDK's beat loop would hold this file open 10 s
+  // after its tests; the instance is listed for the test's second without beats.
+  stopBeatLoop(client)
   await client.ready()
   t.teardown(() => (client as unknown as { close: () => Promise<void> }).close())
   const serviceName = uniqueService('foundation')

@@ -20,10 +20,12 @@ import { NACOS_ADDR, listInstances, uniqueService, waitFor } from '../helpers/na
 import { NO_COVERAGE } from '../helpers/child.ts'
 
 type Test = Parameters<Parameters<typeof t.test>[0]>[0]
-const run = promisify(execFile)
 // Coverage off in every process this file starts: npm and tsc run none of src/, and the apps run
 // the tarball installed outside this repository, which the report leaves out.
 const env = { ...process.env, ...NO_COVERAGE }
+const execFileP = promisify(execFile)
+const run = async (file: string, args: string[], opts: { cwd: string, timeout?: number }): Promise<{ stdout: string, stderr: string }> =>
+  await execFileP(file, args, { env, ...opts })
 /** The lowest fastify the peer range accepts: the CommonJS project runs on it. */
 const LOWEST_FASTIFY = '5.0.0'
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -77,7 +79,7 @@ const TSCONFIG = {
 }
 
 t.test('the tarball holds only compiled JS, types, the READMEs, LICENSE and package.json', async (t) => {
-  const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: ROOT, env })
+  const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: ROOT })
   const [pack] = JSON.parse(stdout) as Array<{ filename: string, size: number, files: Array<{ path: string }> }>
   if (pack === undefined) throw new Error(`npm pack printed no result: ${stdout}`)
   const files = pack.files.map((f) => f.path).sort()
@@ -100,7 +102,7 @@ async function project (t: Test, name: string, files: Record<string, string>, de
     writeFileSync(join(root, file), text)
   }
   const start = Date.now()
-  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock', tarball, ...deps], { cwd: root, env, timeout: 180_000 })
+  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock', tarball, ...deps], { cwd: root, timeout: 180_000 })
   t.comment(`${name}: npm install ${((Date.now() - start) / 1000).toFixed(1)} s`)
   t.notOk(existsSync(join(root, 'node_modules/fastify-nacos/node_modules/fastify')), 'fastify-nacos brings no fastify of its own: the app\'s is the one')
   return root
@@ -139,7 +141,7 @@ t.test('installed into a fresh ESM project, it compiles under strict TypeScript 
   }, [`fastify@${version('fastify')}`, `@types/node@${version('@types/node')}`])
 
   const start = Date.now()
-  await t.resolves(run(process.execPath, [TSC, '-p', root], { cwd: root, env }), 'tsc compiles the user code (strict, NodeNext, library types checked)')
+  await t.resolves(run(process.execPath, [TSC, '-p', root], { cwd: root }), 'tsc compiles the user code (strict, NodeNext, library types checked)')
   t.comment(`tsc: ${((Date.now() - start) / 1000).toFixed(1)} s`)
   await servesAndLeaves(t, root, 'out/app.js')
 })
@@ -206,12 +208,12 @@ t.test('installed into a fresh CommonJS project on fastify ' + LOWEST_FASTIFY + 
     'tsconfig.node10.json': JSON.stringify({ ...TSCONFIG, compilerOptions: { ...TSCONFIG.compilerOptions, module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true, skipLibCheck: true, outDir: 'typed-node10' }, include: ['typed.ts'] }, null, 2)
   }, [`fastify@${LOWEST_FASTIFY}`, '@fastify/autoload@6', 'fastify-plugin@5', `@types/node@${version('@types/node')}`])
 
-  await t.resolves(run(process.execPath, [TSC, '-p', root], { cwd: root, env }), 'a CommonJS TypeScript file compiles against the types (strict, NodeNext)')
-  const { stdout, stderr } = await run(process.execPath, ['typed-out/typed.js'], { cwd: root, env })
+  await t.resolves(run(process.execPath, [TSC, '-p', root], { cwd: root }), 'a CommonJS TypeScript file compiles against the types (strict, NodeNext)')
+  const { stdout, stderr } = await run(process.execPath, ['typed-out/typed.js'], { cwd: root })
   t.same(JSON.parse(stdout), { plugin: 'function', code: 'FST_NACOS_BAD_SETTING' }, 'and its compiled require() gets the plugin and the named exports')
   t.equal(stderr, '', 'with no warning')
-  await t.resolves(run(process.execPath, [TSC, '-p', join(root, 'tsconfig.node10.json')], { cwd: root, env }), 'it compiles with module commonjs and node10 resolution too')
-  const node10 = await run(process.execPath, ['typed-node10/typed.js'], { cwd: root, env })
+  await t.resolves(run(process.execPath, [TSC, '-p', join(root, 'tsconfig.node10.json')], { cwd: root }), 'it compiles with module commonjs and node10 resolution too')
+  const node10 = await run(process.execPath, ['typed-node10/typed.js'], { cwd: root })
   t.same(JSON.parse(node10.stdout), { plugin: 'function', code: 'FST_NACOS_BAD_SETTING' }, 'and runs')
   await servesAndLeaves(t, root, 'app.js')
 })

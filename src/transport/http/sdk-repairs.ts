@@ -232,6 +232,13 @@ function routed (http: SdkHttpClient, servers: readonly NacosServer[]): SdkHttpC
  * sleep (no SDK timer outlives close()), its push path passing empty lists on, its errors routed
  * to `onError` instead of stderr.
  */
+/** Ends the SDK's beat loop at birth: its 10 s sleeps outlive close(); with `_clientBeatInterval` 0 it sees `_isClosed` on the next tick. */
+export function stopBeatLoop (client: SdkNamingClient): void {
+  const beats = (client as unknown as SdkInternals)._beatReactor
+  beats._isClosed = true
+  beats._clientBeatInterval = 0
+}
+
 export function createRepairedNaming (conn: SdkConnection, onError: (err: Error) => void): RepairedNaming {
   const client = new sdk.NacosNamingClient({
     logger: conn.logger as unknown as typeof console,
@@ -247,10 +254,7 @@ export function createRepairedNaming (conn: SdkConnection, onError: (err: Error)
     void internals.close?.().catch(() => {})
     throw err
   }
-  // The loop checks `_isClosed` after a sleep of `_clientBeatInterval`: make that sleep 0 and the
-  // loop ends on the next tick instead of holding the event loop for 10 s.
-  internals._beatReactor._isClosed = true
-  internals._beatReactor._clientBeatInterval = 0
+  stopBeatLoop(client)
   const proxy = internals._serverProxy
   repairFailover(proxy)
   const reactor = internals._hostReactor
