@@ -15,9 +15,9 @@ export interface OutageParty {
   /** Done with Nacos down: resolves once every scenario is, with the moment Nacos was ready again. */
   up: () => Promise<number>
   /**
-   * Publishes a config through Nacos's HTTP API, one at a time over all scenarios: two at once
-   * into a freshly started server's embedded Derby can fail on a busy machine ("A lock could not
-   * be obtained within the time requested").
+   * Publishes a config through Nacos's HTTP API, one at a time over all scenarios. (Two at once
+   * into a new embedded Derby failed here on a lock; scripts/nacos.sh now primes a new database,
+   * see prime_config.)
    */
   publish: (dataId: string, content: string) => Promise<void>
 }
