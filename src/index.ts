@@ -12,7 +12,7 @@ import { Discovery, type ServiceQuery } from './naming/discovery.js'
 import { baseUrl } from './naming/balancer.js'
 import { ConfigCenter } from './config/center.js'
 import { createServiceClient } from './naming/fetch.js'
-import { checkGraceDelay, installSignalHandlers, type SignalHandlers } from './shutdown.js'
+import { checkGraceDelay, installSignalHandlers, silentConnections, type SignalHandlers } from './shutdown.js'
 import { NacosUnusableError, RegistrationFailedError } from './errors.js'
 import { startFuzzyWatch } from './fuzzy.js'
 import { mountMonitoring } from './routes/index.js'
@@ -140,6 +140,7 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
     }
   })
 
+  const silent = silentConnections(fastify.server)
   // Deregister before connections drain, so Nacos stops routing traffic to a dying instance.
   fastify.addHook('preClose', async () => {
     // Counted, not read from the state: a close during a registration still on the wire
@@ -150,10 +151,13 @@ const nacosPlugin: FastifyPluginAsync<NacosPluginOptions> = async (fastify, opti
       log.info({ drainDelayMs: config.drainDelayMs }, 'nacos drain delay before closing connections')
       await sleep(config.drainDelayMs)
     }
+    const closed = silent.close()
+    if (closed > 0) log.debug({ connections: closed }, 'nacos: closed connections that never sent a request')
   })
 
   fastify.addHook('onClose', async () => {
     registry.close()
+    silent.stop()
     signals?.uninstall()
     // Our listeners come off the transport before it closes.
     discovery?.close()

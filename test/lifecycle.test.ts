@@ -3,10 +3,11 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import nacos from '../src/index.ts'
-import { NACOS_ADDR, hasV1Api, instanceCall, listInstances, now, uniqueService, waitFor } from './helpers/nacos-api.ts'
+import { NACOS_ADDR, hasV1Api, instanceCall, listInstances, now, uniqueService, waitFor, within } from './helpers/nacos-api.ts'
 import { startApp } from './helpers/child.ts'
 import { settledList } from './helpers/instances.ts'
-import { SUITE_TRANSPORT } from './helpers/transports.ts'
+import { SUITE_TRANSPORT, TRANSPORTS } from './helpers/transports.ts'
+import { promisify } from 'node:util'
 
 const base = { serverAddr: NACOS_ADDR, ip: '127.0.0.1', dotenv: false, handleSignals: false, logLevel: 'warn' as const }
 
@@ -127,6 +128,28 @@ t.test('app.close() deregisters before connections drain, then a drain delay app
   t.equal(goneBeforeServerClosed, false, 'gone from Nacos while the server still accepts connections')
   await closing
   t.ok(now() - started >= 1400, 'the drain delay held the close back')
+})
+
+// Nacos checks a persistent instance over TCP and keeps each check's connection open until the
+// next check; after the deregistration no next check comes. Node's server.close() waits for a
+// connection that never sent a request, so the app's close waited until close-with-grace gave up
+// (10 s, exit code 1, every time on both transports) before the plugin closed such connections.
+t.test('a persistent instance closes at once although Nacos\'s TCP health check holds a connection to it', { jobs: TRANSPORTS.length }, async (t) => {
+  for (const transport of TRANSPORTS) {
+    t.test(transport, { skip: transport === 'http' && NO_V1 }, async (t) => {
+      const serviceName = uniqueService('persistent')
+      const app = Fastify()
+      await app.register(nacos, { ...base, transport, serviceName, ephemeral: false })
+      t.teardown(() => app.close())
+      await app.listen({ port: 0, host: '127.0.0.1' })
+      const connections = promisify(app.server.getConnections.bind(app.server))
+      await waitFor(async () => await connections() > 0, 15_000, 50)
+      const started = now()
+      const closed = await within(app.close().then(() => true), 3000, false)
+      t.ok(closed, `app.close() returned (${now() - started} ms) with Nacos's health-check connection open`)
+      t.ok(await waitFor(async () => (await listInstances(serviceName)).length === 0, 5000), 'and deregistered')
+    })
+  }
 })
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
