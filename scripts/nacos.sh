@@ -4,7 +4,9 @@
 # order). No Docker, no zip.
 #
 #   scripts/nacos.sh install            resolve the server's classpath into the cache (once)
-#   scripts/nacos.sh start [--auth]     start a standalone server in the background, wait until ready
+#   scripts/nacos.sh start [--auth] [--fresh]
+#                                       start a standalone server in the background, wait until ready
+#                                       (--fresh: on a new database, not the one its port left behind)
 #   scripts/nacos.sh stop               stop the server this script started (pid file), wait for exit
 #   scripts/nacos.sh status             say whether it runs, and where
 #   scripts/nacos.sh check              fail when the server's logs show a class that did not load
@@ -298,7 +300,7 @@ start_node() {
   nacos_ports_free "$port" "${extra[@]}" \
     || die "a port Nacos needs is taken: $port, $((port + 1000)), $((port + 1001))${extra:+ or $((port - 1000))}; choose another NACOS_PORT"
   # Data of another version (2.x and 3.x Derby schemas differ) is not reused.
-  [ "$(node_version "$port")" = "$v" ] || rm -rf "$home/data"
+  [ "$(node_version "$port")" = "$v" ] && [ "${FRESH:-false}" = false ] || rm -rf "$home/data"
   # A standalone server's database that this start creates gets its first config write from
   # prime_config (wait_ready); a cluster's config writes wait for its Raft leader.
   rm -f "$home/fresh-db"
@@ -415,16 +417,17 @@ start_node() {
 # With auth on, wait for a login that succeeds: a fresh 3.x server has no admin password until one
 # is set (POST /v3/auth/user/admin, answered once per data directory), and for some seconds after
 # readiness its login can still answer 403. 2.x has its nacos/nacos user from the start.
+# Where a user logs in: v3 on 3.x, v1 on 2.x.
+login_path() { if is3 "$1"; then echo /nacos/v3/auth/user/login; else echo /nacos/v1/auth/login; fi; }
+
 wait_login() {
   local port=$1 start=$SECONDS v path code
   [ "$(cat "$(node_home "$port")/auth" 2>/dev/null)" = true ] || return 0
   v=$(node_version "$port")
+  path=$(login_path "$v")
   if is3 "$v"; then
-    path=/nacos/v3/auth/user/login
     code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' -X POST --data-urlencode "password=$ADMIN_PASSWORD" "http://127.0.0.1:$port/nacos/v3/auth/user/admin" || true)
     say "admin password: POST /nacos/v3/auth/user/admin answered $code"
-  else
-    path=/nacos/v1/auth/login
   fi
   while :; do
     code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' -X POST --data-urlencode username=nacos --data-urlencode "password=$ADMIN_PASSWORD" "http://127.0.0.1:$port$path" || true)
@@ -488,9 +491,7 @@ prime_config() {
   v=$(node_version "$port")
   base="http://127.0.0.1:$port/nacos"
   if [ "$(cat "$home/auth" 2>/dev/null)" = true ]; then
-    local path=/v1/auth/login
-    is3 "$v" && path=/v3/auth/user/login
-    token=$(curl -s -m 5 -X POST --data-urlencode username=nacos --data-urlencode "password=$ADMIN_PASSWORD" "$base$path" | sed -n 's/.*"accessToken":"\([^"]*\)".*/\1/p')
+    token=$(curl -s -m 5 -X POST --data-urlencode username=nacos --data-urlencode "password=$ADMIN_PASSWORD" "http://127.0.0.1:$port$(login_path "$v")" | sed -n 's/.*"accessToken":"\([^"]*\)".*/\1/p')
     [ -n "$token" ] || { say "Nacos on port $port: no token to prime its database with"; return 1; }
   fi
   # 3.x: the admin API (its v1 API may be off); 2.x: the v1 API.
@@ -541,8 +542,10 @@ stop_node() {
 }
 
 cmd_start() {
-  local auth=false
-  [ "${1:-}" = "--auth" ] && auth=true
+  local auth=false arg
+  for arg in "$@"; do
+    case $arg in --auth) auth=true ;; --fresh) FRESH=true ;; *) die "start: unknown option $arg" ;; esac
+  done
   start_node "$PORT" "$auth" ""
   wait_ready "$PORT" && return 0
   # On a busy machine the embedded Derby can boot slower than the connection timeout the server

@@ -3,12 +3,9 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
-import { rm } from 'node:fs/promises'
-import { join } from 'node:path'
 
 const run = promisify(execFile)
 const SCRIPT = fileURLToPath(new URL('../../scripts/nacos.sh', import.meta.url))
-const CACHE = process.env.NACOS_CACHE_DIR ?? fileURLToPath(new URL('../../.nacos', import.meta.url))
 
 /** Ports this process has started a server on: a later start there is a restart, data kept. */
 const started = new Set<number>()
@@ -24,11 +21,11 @@ export interface StartOptions {
  * run's server on the same port left its home behind); a later one is a restart that keeps it.
  */
 export async function startNacos (port: number, opts: StartOptions = {}): Promise<string> {
-  if (!started.has(port)) await rm(join(CACHE, `node-${port}`), { recursive: true, force: true })
+  const fresh = !started.has(port)
   started.add(port)
   const props = Object.entries(opts.properties ?? {}).map(([k, v]) => `-D${k}=${v}`)
   const env = { ...process.env, NACOS_PORT: String(port), ...(props.length > 0 ? { NACOS_JAVA_OPTS: `${process.env.NACOS_JAVA_OPTS ?? '-Xms256m -Xmx512m'} ${props.join(' ')}` } : {}) }
-  await run('bash', [SCRIPT, 'start', ...(opts.auth === true ? ['--auth'] : [])], { env })
+  await run('bash', [SCRIPT, 'start', ...(opts.auth === true ? ['--auth'] : []), ...(fresh ? ['--fresh'] : [])], { env })
   return `127.0.0.1:${port}`
 }
 
